@@ -1,0 +1,112 @@
+"""Run configuration: a frozen, self-validating dataclass saved with every run. No torch here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration problem; its message is shown as is."""
+
+
+DATA_SOURCES = ("auto", "offline", "hub")
+POOLINGS = (None, "mean", "cls")
+EVAL_SPLITS = ("validation", "test")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: str = "all-MiniLM-L6-v2"
+    recipe: str = "nli-triplets"
+    loss: str = "mnrl"
+    pooling: str | None = None  # None keeps the model's own pooling
+    max_seq_length: int | None = None  # None keeps the model's own limit
+    max_train_samples: int | None = 1000
+    epochs: float = 1.0
+    batch_size: int = 32
+    lr: float = 2e-5
+    warmup_ratio: float = 0.1
+    seed: int = 42
+    eval_steps: int = 0  # 0: evaluate STS-B only before and after training
+    logging_steps: int = 5
+    eval_split: str = "validation"
+    eval_max_pairs: int | None = None  # None: the whole split
+    loss_params: dict[str, Any] = field(default_factory=dict)
+    matryoshka_dims: tuple[int, ...] = ()
+    data_source: str = "auto"
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        from lab.losses import LOSSES, check_fit, resolve_params
+        from lab.recipes import RECIPES
+
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ConfigError("model: give a model name, e.g. 'all-MiniLM-L6-v2'.")
+        if self.recipe not in RECIPES:
+            raise ConfigError(f"Unknown recipe '{self.recipe}'. Known recipes: {', '.join(RECIPES)}.")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"Unknown loss '{self.loss}'. Known losses: {', '.join(LOSSES)}.")
+        check_fit(self.recipe, self.loss)
+        if self.pooling not in POOLINGS:
+            raise ConfigError("pooling must be 'mean', 'cls' or empty (the model's own).")
+        if self.data_source not in DATA_SOURCES:
+            raise ConfigError(f"data_source must be one of {', '.join(DATA_SOURCES)}.")
+        if self.eval_split not in EVAL_SPLITS:
+            raise ConfigError(f"eval_split must be one of {', '.join(EVAL_SPLITS)}.")
+        _check_int("batch_size", self.batch_size, 1, 4096)
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("eval_steps", self.eval_steps, 0, 10**7)
+        _check_int("logging_steps", self.logging_steps, 1, 10**7)
+        if self.max_train_samples is not None:
+            _check_int("max_train_samples", self.max_train_samples, 1, 10**8)
+        if self.max_seq_length is not None:
+            _check_int("max_seq_length", self.max_seq_length, 8, 8192)
+        if self.eval_max_pairs is not None:
+            _check_int("eval_max_pairs", self.eval_max_pairs, 10, 10**6)
+        _check_float("epochs", self.epochs, 0.01, 100.0)
+        _check_float("lr", self.lr, 1e-8, 1.0)
+        _check_float("warmup_ratio", self.warmup_ratio, 0.0, 0.9)
+        for d in self.matryoshka_dims:
+            _check_int("matryoshka dimension", d, 1, 100_000)
+        if self.matryoshka_dims and not LOSSES[self.loss].matryoshka_ok:
+            raise ConfigError(f"Matryoshka cannot wrap the '{self.loss}' loss (it has its own classifier head).")
+        if len(self.label) > 100:
+            raise ConfigError("label: at most 100 characters.")
+        # Normalise knob values (types, ranges, defaults) once, so the saved config is complete.
+        object.__setattr__(self, "loss_params", resolve_params(self.loss, self.loss_params))
+        object.__setattr__(self, "matryoshka_dims", tuple(sorted({int(d) for d in self.matryoshka_dims}, reverse=True)))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["matryoshka_dims"] = list(self.matryoshka_dims)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"Unknown config keys: {', '.join(unknown)}.")
+        data = dict(data)
+        if "matryoshka_dims" in data:
+            data["matryoshka_dims"] = tuple(data["matryoshka_dims"] or ())
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        return RunConfig.from_dict({**self.to_dict(), **changes})
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}.")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}.")
+
+
+def _check_float(name: str, value: Any, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}.")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}.")

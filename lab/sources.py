@@ -1,0 +1,96 @@
+"""Where data comes from: the Hub when it is reachable (NLI train), bundled parquet otherwise.
+
+Every loader returns `(DataFrame, SourceInfo)` so a run can record and show which data it used.
+STS-B, Banking77 and MedQuAD are always read from the bundled copies: they are the same data as on
+the Hub, and reading them locally is faster and deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from lab.hub import hub_available
+from lab.paths import DATA_DIR
+
+log = logging.getLogger(__name__)
+
+NLI_HUB_ROWS = 50_000  # the chapter trains on the first 50k MNLI train pairs
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    name: str  # e.g. "MNLI train (first 50,000 rows)"
+    origin: str  # "hub" or "bundled"
+    detail: str  # dataset id or file names
+    rows: int
+    note: str = ""  # why this route was taken, when it was a fallback
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def describe(self) -> str:
+        where = "Hugging Face Hub" if self.origin == "hub" else "bundled offline copy"
+        text = f"{self.name} — {self.rows:,} rows from the {where} ({self.detail})"
+        return f"{text}. {self.note}" if self.note else text
+
+
+def _bundled(name: str) -> pd.DataFrame:
+    return pd.read_parquet(DATA_DIR / f"{name}.parquet")
+
+
+def load_nli(mode: str = "auto") -> tuple[pd.DataFrame, SourceInfo]:
+    """Labelled NLI pairs (premise, hypothesis, label: 0 entailment / 1 neutral / 2 contradiction)."""
+    note = ""
+    if mode == "hub" or (mode == "auto" and hub_available()):
+        try:
+            from datasets import load_dataset
+
+            ds = load_dataset("nyu-mll/glue", "mnli", split=f"train[:{NLI_HUB_ROWS}]")
+            df = ds.to_pandas()[["premise", "hypothesis", "label"]]
+            return df, SourceInfo(f"MNLI train (first {NLI_HUB_ROWS:,} rows)", "hub", "nyu-mll/glue mnli", len(df))
+        except Exception as exc:  # a flaky Hub must not take a run down: fall back, and say so
+            if mode == "hub":
+                raise
+            note = f"The Hub load failed ({type(exc).__name__}), so the bundled copy was used."
+            log.warning("NLI from the Hub failed, using the bundled copy: %s", exc)
+    elif mode == "auto":
+        note = "The Hub is not reachable, so the offline substitute for MNLI train is used."
+    parts = [_bundled("mnli_validation_matched"), _bundled("snli_validation")]
+    df = pd.concat(parts, ignore_index=True)[["premise", "hypothesis", "label"]]
+    info = SourceInfo(
+        "MNLI validation_matched + SNLI validation",
+        "bundled",
+        "assets/data/mnli_validation_matched.parquet, snli_validation.parquet",
+        len(df),
+        note,
+    )
+    return df, info
+
+
+def load_stsb(split: str = "validation") -> tuple[pd.DataFrame, SourceInfo]:
+    """STS-B pairs with gold scores on the original 0–5 scale."""
+    if split not in ("train", "validation", "test"):
+        raise ValueError(f"STS-B has no split '{split}'.")
+    df = _bundled(f"stsb_{split}")
+    return df, SourceInfo(f"STS-B {split}", "bundled", f"assets/data/stsb_{split}.parquet", len(df))
+
+
+def load_banking77(split: str = "train") -> tuple[pd.DataFrame, SourceInfo]:
+    """Banking77 intents: text, label (0–76), label_text."""
+    df = _bundled(f"banking77_{split}")
+    return df, SourceInfo(f"Banking77 {split}", "bundled", f"assets/data/banking77_{split}.parquet", len(df))
+
+
+def load_medquad_sentences() -> tuple[pd.DataFrame, SourceInfo]:
+    """10,000 unlabelled medical sentences (MedQuAD answers), for TSDAE / domain adaptation."""
+    df = _bundled("medquad_sentences_10k")
+    return df, SourceInfo("MedQuAD sentences", "bundled", "assets/data/medquad_sentences_10k.parquet", len(df))
+
+
+def load_medquad_qa() -> tuple[pd.DataFrame, SourceInfo]:
+    """1,500 held-out MedQuAD question/answer pairs, for in-domain retrieval evaluation."""
+    df = _bundled("medquad_qa_eval")
+    return df, SourceInfo("MedQuAD QA eval", "bundled", "assets/data/medquad_qa_eval.parquet", len(df))

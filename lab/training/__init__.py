@@ -1,0 +1,1 @@
+"""Training: immutable events, the trainer callback, the runner (numbered steps) and the job queue."""
