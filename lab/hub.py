@@ -57,3 +57,19 @@ def reset_cache() -> None:
     global _cached
     with _lock:
         _cached = None
+
+
+def configure_offline() -> bool:
+    """If the Hub is unreachable, put this process in offline mode so libraries fail fast instead of retrying.
+
+    Returns True when offline. huggingface_hub reads HF_HUB_OFFLINE at import, so patch its constant too.
+    """
+    import sys
+
+    if hub_available():
+        return False
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        constants.HF_HUB_OFFLINE = True
+    return True

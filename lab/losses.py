@@ -178,7 +178,9 @@ def resolve_params(loss_key: str, params: dict[str, Any] | None) -> dict[str, An
             number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{loss_key} knob '{name}' must be a number, got {value!r}.") from None
-        if not math.isfinite(number) or not knob.low <= number <= knob.high:
+        if not math.isfinite(number):
+            raise ConfigError(f"{loss_key} knob '{name}' must be a finite number, got {value}.")
+        if not knob.low <= number <= knob.high:
             raise ConfigError(f"{loss_key} knob '{name}' must be between {knob.low:g} and {knob.high:g}, got {value}.")
         if knob.integer and number != int(number):
             raise ConfigError(f"{loss_key} knob '{name}' must be a whole number, got {value}.")

@@ -97,5 +97,6 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES.get(kind)
     names = {f.name for f in fields(cls)} if cls else set()
     if cls is None or not names.issuperset(data):
-        return Note(message=f"({kind})", data=data, t=data.get("t", 0.0))
+        t = data.pop("t", 0.0)
+        return Note(message=f"({kind})", data=data, t=t)
     return cls(**data)

@@ -97,16 +97,19 @@ def training_args(config: RunConfig, output_dir: str, cuda: bool):
         eval_strategy="steps" if config.eval_steps else "no",
         eval_steps=config.eval_steps or None,
         logging_steps=config.logging_steps,
+        logging_nan_inf_filter=False,  # the filter would hide a diverged loss from the callback
         save_strategy="no",
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
+        dataloader_pin_memory=cuda,
     )
 
 
 def run_training(config: RunConfig, ctx: JobContext) -> Finished:
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
+    from transformers import PrinterCallback
 
     from lab.evaluation.sts import make_evaluator, strip_metrics
     from lab.models import load_model
@@ -157,6 +160,7 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
                 evaluator=evaluator if config.eval_steps else None,
                 callbacks=[callback],
             )
+            trainer.remove_callback(PrinterCallback)  # the lab reports through events, not stdout
             ctx.emit(Started(total_steps=total_steps, train_rows=data.used_rows, row_counts=data.counts(),
                              source=data.source.to_dict(), device="cuda" if cuda else "cpu",
                              versions=library_versions()))

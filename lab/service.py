@@ -1,0 +1,348 @@
+"""The thin facade the UI calls: the process-global JobManager + RunStore (created lazily), form → RunConfig,
+recipe previews, step/time estimates, and background warm-up of the heavy libraries. No gradio, no torch here.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lab.config import ConfigError, RunConfig
+from lab.formats import FORMATS
+from lab.losses import LOSSES, fitting_losses
+from lab.models import CATALOG, check_model
+from lab.paths import runs_dir
+from lab.recipes import RECIPES
+from lab.store import RunRecord, RunStore
+from lab.training.jobs import JobManager, JobSnapshot
+
+_lock = threading.Lock()
+_manager: JobManager | None = None
+
+# Defaults for a new user on 2 CPU cores: the first loss point within ~15 s of pressing Start.
+DEFAULT_FORM: dict[str, Any] = {
+    "model": "all-MiniLM-L6-v2",
+    "recipe": "nli-triplets",
+    "loss": "mnrl",
+    "max_train_samples": 320,
+    "epochs": 1.0,
+    "batch_size": 16,
+    "lr": 5e-5,
+    "warmup_ratio": 0.1,
+    "seed": 42,
+    "eval_steps": 10,
+    "logging_steps": 2,
+    "eval_max_pairs": 200,
+    "eval_split": "validation",
+    "data_source": "auto",
+    "pooling": "",
+    "max_seq_length": 0,
+    "matryoshka_dims": "",
+    "label": "",
+}
+
+# One-click starting points an instructor can pick; each is a partial form.
+PRESETS: dict[str, dict[str, Any]] = {
+    "Quick demo: fine-tune MiniLM with MNRL (~40 s)": {},
+    "Fastest: tiny random BERT with MNRL (~15 s)": {
+        "model": "tiny-bert", "max_train_samples": 1024, "batch_size": 32, "lr": 5e-4, "eval_steps": 8,
+    },
+    "SBERT original: softmax on NLI classes": {
+        "recipe": "nli-3class", "loss": "softmax", "lr": 5e-5, "max_train_samples": 320,
+    },
+    "Regression: CoSENT on STS-B train scores": {
+        "recipe": "stsb-scores", "loss": "cosent", "max_train_samples": 320,
+    },
+    "Classic: triplet loss with a margin": {"recipe": "nli-triplets", "loss": "triplet"},
+}
+
+# Rough CPU training speeds (samples/s, batch 16–32, 2 cores), from the measured notes; ×20 on a GPU.
+_SPEED = {"tiny": 120.0, "bundled": 10.0, "hub-plain": 2.5, "hub": 5.0, "local": 5.0}
+_ENCODE = {"tiny": 400.0, "bundled": 150.0, "hub-plain": 40.0, "hub": 60.0, "local": 60.0}  # sentences/s
+
+
+# --- the process-global job manager ----------------------------------------------------------
+def manager() -> JobManager:
+    """The one JobManager (and its worker thread) of this process, created on first use."""
+    global _manager
+    with _lock:
+        if _manager is None:
+            _manager = JobManager(RunStore(runs_dir()))
+        return _manager
+
+
+def store() -> RunStore:
+    return manager().store
+
+
+def reset_for_tests() -> None:
+    """Close the manager so the next call builds one on the current LAB_RUNS_DIR."""
+    global _manager
+    with _lock:
+        if _manager is not None:
+            _manager.close()
+        _manager = None
+
+
+def snapshot(run_id: str | None) -> JobSnapshot | None:
+    if not run_id or not isinstance(run_id, str):
+        return None
+    try:
+        return manager().snapshot(run_id)
+    except (KeyError, OSError, ValueError):
+        return None
+
+
+def version(run_id: str | None) -> int | None:
+    """The live job's version (cheap); None for unknown or stored-only runs."""
+    return manager().version(run_id) if run_id and isinstance(run_id, str) else None
+
+
+def start(config: RunConfig, owner: str = "") -> str:
+    check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker
+    return manager().submit(config, owner=owner)
+
+
+def cancel(run_id: str | None) -> bool:
+    return bool(run_id) and manager().cancel(run_id)
+
+
+def is_live(run_id: str | None) -> bool:
+    snap = snapshot(run_id)
+    return snap is not None and snap.status in ("queued", "running")
+
+
+def list_runs() -> list[RunRecord]:
+    return store().list_runs()
+
+
+def load_run(run_id: str) -> RunRecord | None:
+    try:
+        return store().load(run_id)
+    except (KeyError, OSError):
+        return None
+
+
+def has_model(run_id: str) -> bool:
+    try:
+        return (store().model_dir(run_id) / "modules.json").is_file()
+    except KeyError:
+        return False
+
+
+# --- choices for the form ---------------------------------------------------------------------
+def model_choices() -> list[tuple[str, str]]:
+    return [(f"{k} — {e.description}", k) for k, e in CATALOG.items()]
+
+
+def recipe_choices() -> list[tuple[str, str]]:
+    return [(f"{k} ({r.format_key})", k) for k, r in RECIPES.items()]
+
+
+def loss_choices(recipe: str) -> list[tuple[str, str]]:
+    """Only the losses that can take this recipe's data, each with its one-line description."""
+    recipe_obj = RECIPES.get(recipe)
+    if recipe_obj is None:
+        return []
+    return [(f"{k} — {LOSSES[k].description}", k) for k in fitting_losses(recipe_obj.format_key)]
+
+
+def knob_names() -> list[str]:
+    """Every knob any loss has, once each, in registry order (the form has one input per name)."""
+    names: list[str] = []
+    for spec in LOSSES.values():
+        names += [k.name for k in spec.knobs if k.name not in names]
+    return names
+
+
+def knob_info(name: str) -> tuple[float, str, bool]:
+    """(default, help, integer) of the first loss knob with this name."""
+    for spec in LOSSES.values():
+        for k in spec.knobs:
+            if k.name == name:
+                return k.default, f"{k.help} Range {k.low:g}–{k.high:g}.", k.integer
+    raise KeyError(name)
+
+
+def loss_knobs(loss: str) -> list[str]:
+    spec = LOSSES.get(loss)
+    return [k.name for k in spec.knobs] if spec else []
+
+
+def recipe_text(recipe: str) -> str:
+    r = RECIPES.get(recipe)
+    if r is None:
+        return ""
+    fmt = FORMATS[r.format_key]
+    return f"{r.description}  \n*Format* `{r.format_key}`: {fmt.description}"
+
+
+# --- form → config ----------------------------------------------------------------------------
+def _int_or_none(value: Any, zero_is_none: bool = True) -> int | None:
+    if value is None or value == "":
+        return None
+    number = float(value)
+    if number != int(number):
+        raise ConfigError(f"Expected a whole number, got {value}.")
+    return None if (zero_is_none and int(number) == 0) else int(number)
+
+
+def build_config(form: dict[str, Any], knobs: dict[str, Any] | None = None) -> RunConfig:
+    """One function from the form's values (keyed by RunConfig field) to a validated RunConfig.
+
+    Raises ConfigError (bad values) or ModelError (unusable model) with a user-facing message.
+    """
+    f = {**DEFAULT_FORM, **{k: v for k, v in form.items() if v is not None}}
+    hub_id = str(form.get("hub_id") or "").strip()
+    model = hub_id or str(f["model"] or "").strip()
+    try:
+        dims_text = str(f.get("matryoshka_dims") or "").replace(" ", "")
+        dims = tuple(int(d) for d in dims_text.split(",") if d) if dims_text else ()
+    except ValueError:
+        raise ConfigError("Matryoshka dimensions: a comma-separated list of whole numbers, e.g. 384,128,64.") from None
+    loss = str(f["loss"] or "")
+    wanted = set(loss_knobs(loss))
+    params = {k: v for k, v in (knobs or {}).items() if k in wanted and v is not None}
+    try:
+        config = RunConfig(
+            model=model,
+            recipe=str(f["recipe"] or ""),
+            loss=loss,
+            pooling=(str(f["pooling"]) or None) if f.get("pooling") not in (None, "", "model default") else None,
+            max_seq_length=_int_or_none(f.get("max_seq_length")),
+            max_train_samples=_int_or_none(f.get("max_train_samples")),
+            epochs=float(f["epochs"]),
+            batch_size=_int_or_none(f["batch_size"], zero_is_none=False),
+            lr=float(f["lr"]),
+            warmup_ratio=float(f["warmup_ratio"]),
+            seed=_int_or_none(f["seed"], zero_is_none=False),
+            eval_steps=_int_or_none(f["eval_steps"], zero_is_none=False) or 0,
+            logging_steps=_int_or_none(f["logging_steps"], zero_is_none=False),
+            eval_split=str(f["eval_split"]),
+            eval_max_pairs=_int_or_none(f.get("eval_max_pairs")),
+            loss_params=params,
+            matryoshka_dims=dims,
+            data_source=str(f["data_source"]),
+            label=str(f.get("label") or "").strip(),
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"A setting is not a valid number: {exc}") from None
+    check_model(config.model)
+    return config
+
+
+# --- preview and estimate -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Preview:
+    rows: pd.DataFrame  # five rows with role-annotated headers
+    roles: str  # markdown: which column plays which role
+    source: str  # where the data comes from
+    available_rows: int  # rows the recipe produced before max_train_samples
+
+
+@functools.lru_cache(maxsize=16)
+def _prepared(recipe: str, seed: int, max_rows: int | None, data_source: str):
+    from lab.recipes import prepare
+
+    return prepare(recipe, seed=seed, max_rows=max_rows, data_source=data_source)
+
+
+def preview(recipe: str, seed: int = 42, max_rows: int | None = None, data_source: str = "auto", n: int = 5) -> Preview:
+    """The first `n` rows exactly as the loss will get them (same seed, same limit), with column roles."""
+    if recipe not in RECIPES:
+        raise ConfigError(f"Unknown recipe '{recipe}'.")
+    data = _prepared(recipe, int(seed), max_rows, data_source)
+    fmt = RECIPES[recipe].format
+    head = data.rows.head(n).copy()
+    head.columns = [f"{c} ({fmt.role_of(c)})" for c in head.columns]
+    for col in head.columns:
+        if head[col].dtype == float:
+            head[col] = head[col].round(3)
+    roles = " · ".join(
+        [f"**{i + 1}. `{c}`**: {fmt.role_of(c)}" for i, c in enumerate(fmt.inputs)]
+        + ([f"**label `{fmt.label}`**: {fmt.role_of(fmt.label)}"] if fmt.label else [])
+    )
+    roles += "  \nText columns reach the loss *by position*; a column named `label`/`score` is the target."
+    return Preview(head, roles, data.source.describe(), data.transformed_rows)
+
+
+def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, float]:
+    """Steps and a rough wall-time for the run on this machine (training + STS-B evals + start-up)."""
+    rows = config.max_train_samples or available_rows or 0
+    if available_rows:
+        rows = min(rows, available_rows)
+    steps = max(1, math.ceil(config.epochs * math.ceil(max(rows, 1) / config.batch_size)))
+    try:
+        kind = check_model(config.model, check_hub=False).kind
+    except ValueError:
+        kind = "hub"
+    gpu = 20.0 if WARMUP.cuda else 1.0
+    columns = len(RECIPES[config.recipe].format.inputs)
+    speed = _SPEED.get(kind, 5.0) * gpu * (3 / max(columns, 1)) ** 0.5
+    train_s = steps * config.batch_size / speed
+    pairs = config.eval_max_pairs or (1500 if config.eval_split == "validation" else 1379)
+    one_eval_s = 2 * pairs / (_ENCODE.get(kind, 60.0) * gpu)
+    evals = 2 + (steps // config.eval_steps if config.eval_steps else 0)
+    startup_s = (0.0 if WARMUP.ready("sentence_transformers") else 12.0) + (0.5 if kind == "tiny" else 2.0)
+    return {"steps": steps, "rows": rows, "train_s": train_s, "eval_s": evals * one_eval_s,
+            "total_s": startup_s + train_s + evals * one_eval_s, "first_loss_s": startup_s + one_eval_s
+            + config.logging_steps * config.batch_size / speed}
+
+
+# --- background warm-up of heavy imports ----------------------------------------------------------
+class Warmup:
+    """Imports the heavy libraries in a daemon thread after launch, so the first page is never blocked."""
+
+    MODULES = (("sentence_transformers", "sentence-transformers"), ("umap", "UMAP"))
+
+    def __init__(self) -> None:
+        self.state: dict[str, str] = {m: "waiting" for m, _ in self.MODULES}
+        self.seconds: dict[str, float] = {}
+        self.cuda = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="lab-warmup", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        for module, _ in self.MODULES:
+            self.state[module] = "loading"
+            t0 = time.perf_counter()
+            try:
+                importlib.import_module(module)
+                self.state[module] = "ready"
+                if module == "sentence_transformers":
+                    torch = importlib.import_module("torch")
+                    self.cuda = bool(torch.cuda.is_available())
+            except Exception as exc:  # a missing optional library must not stop the app
+                self.state[module] = f"failed ({type(exc).__name__})"
+            self.seconds[module] = time.perf_counter() - t0
+
+    def ready(self, module: str) -> bool:
+        return self.state.get(module) == "ready"
+
+    def all_done(self) -> bool:
+        return all(s not in ("waiting", "loading") for s in self.state.values())
+
+    def describe(self) -> str:
+        icons = {"ready": "✅", "loading": "⏳", "waiting": "⏳"}
+        parts = []
+        for module, name in self.MODULES:
+            s = self.state[module]
+            took = f" ({self.seconds[module]:.0f} s)" if module in self.seconds and s == "ready" else ""
+            parts.append(f"{icons.get(s, '⚠️')} {name} {s}{took}")
+        return "Libraries: " + " · ".join(parts)
+
+
+WARMUP = Warmup()

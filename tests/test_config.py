@@ -1,0 +1,50 @@
+"""RunConfig validates itself and round-trips through JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.config import ConfigError, RunConfig
+
+
+def test_defaults_are_valid_and_round_trip():
+    config = RunConfig(matryoshka_dims=(64, 384, 128))
+    assert config.matryoshka_dims == (384, 128, 64)
+    again = RunConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config
+    assert again.loss_params == {"scale": 20.0}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 2.5}, "whole number"),
+        ({"epochs": float("nan")}, "epochs"),
+        ({"lr": -1.0}, "lr"),
+        ({"max_train_samples": 0}, "max_train_samples"),
+        ({"recipe": "nope"}, "Unknown recipe"),
+        ({"loss": "nope"}, "Unknown loss"),
+        ({"recipe": "nli-scores", "loss": "softmax"}, "Recipes that fit"),
+        ({"pooling": "max"}, "pooling"),
+        ({"data_source": "web"}, "data_source"),
+        ({"recipe": "nli-3class", "loss": "softmax", "matryoshka_dims": (64,)}, "Matryoshka"),
+        ({"model": "  "}, "model"),
+        ({"loss_params": {"bogus": 1}}, "Unknown knob"),
+    ],
+)
+def test_bad_values_are_refused_with_a_specific_message(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        RunConfig(**changes)
+
+
+def test_unknown_keys_are_refused():
+    with pytest.raises(ConfigError, match="Unknown config keys: colour"):
+        RunConfig.from_dict({"colour": "red"})
+
+
+def test_config_is_frozen():
+    with pytest.raises(AttributeError):
+        RunConfig().batch_size = 3  # type: ignore[misc]
