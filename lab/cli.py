@@ -274,35 +274,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    runs = _store(args.runs_dir).list_runs()
+    store = _store(args.runs_dir)
     rows = []
-    for r in runs:
-        after = {}
-        try:
-            after = json.loads((r.meta and (_store(args.runs_dir).run_dir(r.run_id) / "metrics.json").read_text()))
-        except (OSError, ValueError):
-            pass
-        rows.append({
-            "run_id": r.run_id,
-            "status": r.status,
-            "created": r.meta.get("created"),
-            "model": r.config.get("model"),
-            "recipe": r.config.get("recipe"),
-            "loss": r.config.get("loss"),
-            "spearman_cosine_before": after.get("metrics_before", {}).get("spearman_cosine"),
-            "spearman_cosine_after": after.get("metrics_after", {}).get("spearman_cosine"),
-        })
+    for r in store.list_runs():
+        metrics = store.read_metrics(r.run_id)
+        rows.append(
+            {
+                "run_id": r.run_id,
+                "status": r.status,
+                "created": r.meta.get("created"),
+                "model": r.config.get("model"),
+                "recipe": r.config.get("recipe"),
+                "loss": r.config.get("loss"),
+                "spearman_cosine_before": metrics.get("metrics_before", {}).get("spearman_cosine"),
+                "spearman_cosine_after": metrics.get("metrics_after", {}).get("spearman_cosine"),
+            }
+        )
     if args.json:
         print(json.dumps(rows))
         return 0
     if not rows:
         print("no runs yet")
         return 0
+
+    def score(x: float | None) -> str:
+        return f"{x:.4f}" if x is not None else "-"
+
     print(f"{'run id':<25} {'status':<12} {'model':<20} {'recipe':<14} {'loss':<12} {'before':>7} {'after':>7}")
     for row in rows:
-        b, a = row["spearman_cosine_before"], row["spearman_cosine_after"]
-        print(f"{row['run_id']:<25} {row['status']:<12} {str(row['model'])[:20]:<20} {str(row['recipe']):<14} "
-              f"{str(row['loss']):<12} {(f'{b:.4f}' if b is not None else '-'):>7} {(f'{a:.4f}' if a is not None else '-'):>7}")
+        print(
+            f"{row['run_id']:<25} {row['status']:<12} {str(row['model'])[:20]:<20} {str(row['recipe']):<14} "
+            f"{str(row['loss']):<12} {score(row['spearman_cosine_before']):>7} {score(row['spearman_cosine_after']):>7}"
+        )
     return 0
 
 

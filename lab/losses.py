@@ -111,7 +111,7 @@ LOSSES: dict[str, LossSpec] = {
         LossSpec(
             "mnrl",
             ("triplet", "pair"),
-            "MultipleNegativesRankingLoss (InfoNCE): pick the right positive among all positives and negatives in the batch.",
+            "MNRL (InfoNCE): pick each anchor's positive among all positives and negatives in the batch.",
             _mnrl,
             (_SCALE,),
             batch_sampler="no_duplicates",
@@ -127,7 +127,7 @@ LOSSES: dict[str, LossSpec] = {
         LossSpec(
             "gist",
             ("triplet", "pair"),
-            "GISTEmbed: MNRL where a guide model (bundled MiniLM) drops in-batch negatives that are likely false negatives.",
+            "GISTEmbed: MNRL where a guide model (bundled MiniLM) masks likely false in-batch negatives.",
             _gist,
             (Knob("temperature", 0.01, 0.001, 1.0, "Softmax temperature on similarities."),),
             batch_sampler="no_duplicates",

@@ -51,7 +51,10 @@ CATALOG: dict[str, ModelEntry] = {
         ),
     )
 }
-ALIASES = {"sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2", "google-bert/bert-base-uncased": "bert-base-uncased"}
+ALIASES = {
+    "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
+    "google-bert/bert-base-uncased": "bert-base-uncased",
+}
 BUNDLED_HINT = "Use the bundled 'all-MiniLM-L6-v2' (pretrained) or 'tiny-bert' (random init) instead."
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?$")
 
@@ -73,7 +76,9 @@ def check_model(name: str, *, allow_local: bool = False, check_hub: bool = True)
     if key in CATALOG:
         entry = CATALOG[key]
         if entry.kind == "hub-plain" and check_hub and not hub_available():
-            raise ModelError(f"'{name}' is downloaded from the Hugging Face Hub, which is not reachable here. {BUNDLED_HINT}")
+            raise ModelError(
+                f"'{name}' is downloaded from the Hugging Face Hub, which is not reachable here. {BUNDLED_HINT}"
+            )
         return entry
     if allow_local and Path(name).is_dir():
         if not (Path(name) / "modules.json").is_file() and not (Path(name) / "config.json").is_file():
@@ -148,7 +153,7 @@ def _tiny_transformer(seed: int):
     from transformers import BertConfig, BertModel
 
     src = bundled_model_dir()
-    vocab_size = sum(1 for _ in open(src / "vocab.txt", encoding="utf-8"))
+    vocab_size = len((src / "vocab.txt").read_text(encoding="utf-8").splitlines())
     config = BertConfig(
         vocab_size=vocab_size,
         hidden_size=128,

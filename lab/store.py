@@ -98,8 +98,12 @@ class RunStore:
         for run_id in self.run_ids():
             meta = self._read_meta(run_id)
             if meta and meta.get("status") in ACTIVE:
-                self.update_meta(run_id, status="interrupted", finished=time.time(),
-                                 message="The server stopped while this run was " + meta["status"] + ".")
+                self.update_meta(
+                    run_id,
+                    status="interrupted",
+                    finished=time.time(),
+                    message="The server stopped while this run was " + meta["status"] + ".",
+                )
                 marked.append(run_id)
         return marked
 
@@ -114,6 +118,12 @@ class RunStore:
             return json.loads((self.run_dir(run_id) / "run.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError):
             return None
+
+    def read_metrics(self, run_id: str) -> dict[str, Any]:
+        try:
+            return json.loads((self.run_dir(run_id) / "metrics.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError):
+            return {}
 
     def read_events(self, run_id: str) -> list[Event]:
         events = []

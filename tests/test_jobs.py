@@ -29,8 +29,15 @@ class FakeRunner:
         while not self.release.is_set() and not ctx.stop.is_set():
             time.sleep(0.01)
         status = "cancelled" if ctx.stop.is_set() else "completed"
-        return Finished(status=status, metrics_before={}, metrics_after={"spearman_cosine": 0.5},
-                        train_samples_per_s=1.0, train_runtime_s=1.0, steps=1, model_dir="")
+        return Finished(
+            status=status,
+            metrics_before={},
+            metrics_after={"spearman_cosine": 0.5},
+            train_samples_per_s=1.0,
+            train_runtime_s=1.0,
+            steps=1,
+            model_dir="",
+        )
 
 
 def _config(label):

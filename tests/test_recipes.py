@@ -11,7 +11,14 @@ from lab.recipes.base import limit_rows
 NLI = pd.DataFrame(
     {
         "premise": ["A man plays a guitar.", "A dog runs.", "Kids eat lunch.", "A woman reads.", "Rain falls.", " "],
-        "hypothesis": ["A man makes music.", "A cat sleeps.", "Children are eating.", "Nobody reads.", "It is wet.", "x"],
+        "hypothesis": [
+            "A man makes music.",
+            "A cat sleeps.",
+            "Children are eating.",
+            "Nobody reads.",
+            "It is wet.",
+            "x",
+        ],
         "label": [0, 2, 0, 2, 1, 0],
     }
 )

@@ -11,8 +11,11 @@ RUN = "0123456789abcdef01234567"
 
 
 def test_events_round_trip_through_dicts():
-    for event in (Stage(name="x", message="m"), Log(step=1, total_steps=2, loss=0.5, lr=1e-5, epoch=0.5, samples_per_s=9.0),
-                  Eval(step=3, phase="during", metrics={"spearman_cosine": 0.5})):
+    for event in (
+        Stage(name="x", message="m"),
+        Log(step=1, total_steps=2, loss=0.5, lr=1e-5, epoch=0.5, samples_per_s=9.0),
+        Eval(step=3, phase="during", metrics={"spearman_cosine": 0.5}),
+    ):
         assert event_from_dict(json.loads(json.dumps(event.to_dict()))) == event
 
 

@@ -43,8 +43,10 @@ def test_tiny_bert_trains_end_to_end_and_reloads(manager, tiny_config):
     assert (manager.store.model_dir(run_id) / "README.md").is_file()  # the model card
 
 
-@pytest.mark.parametrize(("recipe", "loss"), [("nli-3class", "softmax"), ("nli-scores", "cosine"),
-                                              ("stsb-scores", "cosent"), ("nli-triplets", "triplet")])
+@pytest.mark.parametrize(
+    ("recipe", "loss"),
+    [("nli-3class", "softmax"), ("nli-scores", "cosine"), ("stsb-scores", "cosent"), ("nli-triplets", "triplet")],
+)
 def test_other_losses_train(manager, tiny_config, recipe, loss):
     run_id = manager.submit(tiny_config(recipe=recipe, loss=loss, max_train_samples=32, eval_steps=0))
     assert manager.wait(run_id, 300) == "completed", manager.snapshot(run_id).message
@@ -87,8 +89,12 @@ def test_softmax_classifier_head_is_really_trained(tiny_model):
     loss = build_loss(config, tiny_model, num_labels=3)
     before = loss.classifier.weight.detach().clone()
     with tempfile.TemporaryDirectory() as out:
-        trainer = SentenceTransformerTrainer(model=tiny_model, args=training_args(config, out, cuda=False),
-                                             train_dataset=Dataset.from_pandas(data.rows), loss=loss)
+        trainer = SentenceTransformerTrainer(
+            model=tiny_model,
+            args=training_args(config, out, cuda=False),
+            train_dataset=Dataset.from_pandas(data.rows),
+            loss=loss,
+        )
         trainer.train()
     assert not torch.equal(before, loss.classifier.weight.detach())
 

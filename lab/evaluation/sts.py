@@ -64,7 +64,9 @@ def evaluate_sts(model, split: str = "validation", max_pairs: int | None = None)
 
 def format_table(before: dict[str, float] | None, after: dict[str, float] | None = None) -> str:
     """The chapter's table as fixed-width text: one row per similarity, pearson and spearman columns."""
-    lines = [f"{'similarity':<10} {'pearson':>9} {'spearman':>9}" + (f" {'pearson':>9} {'spearman':>9}" if after else "")]
+    lines = [
+        f"{'similarity':<10} {'pearson':>9} {'spearman':>9}" + (f" {'pearson':>9} {'spearman':>9}" if after else "")
+    ]
     if after:
         lines[0] = f"{'':<10} {'before':>19} {'after':>19}\n" + lines[0]
     for sim in SIMILARITIES:

@@ -106,13 +106,29 @@ class JobManager:
         with self._cv:
             job = self._jobs.get(run_id)
             if job is not None:
-                return JobSnapshot(job.run_id, job.status, job.config.to_dict(), tuple(job.events), job.version,
-                                   self._position(run_id), job.message, job.owner)
+                return JobSnapshot(
+                    job.run_id,
+                    job.status,
+                    job.config.to_dict(),
+                    tuple(job.events),
+                    job.version,
+                    self._position(run_id),
+                    job.message,
+                    job.owner,
+                )
         record = self.store.load(run_id)
         if record is None:
             return None
-        return JobSnapshot(run_id, record.status, record.config, tuple(record.events), -1, None,
-                           record.meta.get("message", ""), record.meta.get("owner", ""))
+        return JobSnapshot(
+            run_id,
+            record.status,
+            record.config,
+            tuple(record.events),
+            -1,
+            None,
+            record.meta.get("message", ""),
+            record.meta.get("owner", ""),
+        )
 
     def version(self, run_id: str) -> int | None:
         with self._cv:
@@ -202,7 +218,9 @@ class JobManager:
                 result = self.runner(job.config, ctx)
                 self._emit(job, result)
                 with self._cv:
-                    message = "Cancelled; the model as trained so far was saved." if result.status == "cancelled" else "Done."
+                    message = (
+                        "Cancelled; the model as trained so far was saved." if result.status == "cancelled" else "Done."
+                    )
                     self._finish(job, result.status, message, _metrics_of(result))
             except Cancelled:
                 with self._cv:
@@ -230,8 +248,10 @@ def _metrics_of(result: Finished) -> dict[str, Any]:
 def _describe_failure(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     if "out of memory" in text.lower():
-        return ("Out of memory. Use a smaller batch size or max sequence length, or the 'cached-mnrl' loss, "
-                "which keeps large batches in small memory.")
+        return (
+            "Out of memory. Use a smaller batch size or max sequence length, or the 'cached-mnrl' loss, "
+            "which keeps large batches in small memory."
+        )
     return text.splitlines()[0][:500] if len(text) > 500 else text
 
 

@@ -35,8 +35,11 @@ def library_versions() -> dict[str, str]:
     import torch
     import transformers
 
-    return {"sentence-transformers": sentence_transformers.__version__, "transformers": transformers.__version__,
-            "torch": torch.__version__}
+    return {
+        "sentence-transformers": sentence_transformers.__version__,
+        "transformers": transformers.__version__,
+        "torch": torch.__version__,
+    }
 
 
 def device_name() -> str:
@@ -81,8 +84,9 @@ def build_loss(config: RunConfig, model, num_labels: int | None):
 
 
 def training_args(config: RunConfig, output_dir: str, cuda: bool):
-    from lab.losses import LOSSES
     from sentence_transformers import SentenceTransformerTrainingArguments
+
+    from lab.losses import LOSSES
 
     return SentenceTransformerTrainingArguments(
         output_dir=output_dir,
@@ -124,7 +128,9 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
     try:
         # 1. Data: load the recipe's rows (Hub or bundled), transform them, keep max_train_samples.
         ctx.emit(Stage(name="data", message=f"Preparing data ({config.recipe})"))
-        data = prepare(config.recipe, seed=config.seed, max_rows=config.max_train_samples, data_source=config.data_source)
+        data = prepare(
+            config.recipe, seed=config.seed, max_rows=config.max_train_samples, data_source=config.data_source
+        )
         if data.used_rows == 0:
             raise ValueError(f"Recipe '{config.recipe}' produced no rows to train on.")
         checkpoint()
@@ -149,8 +155,9 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
         steps_per_epoch = math.ceil(data.used_rows / config.batch_size)
         total_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
         cuda = device_name() == "cuda"
-        callback = LabCallback(ctx.emit, ctx.stop, total_steps, config.batch_size, evaluator.name,
-                               lambda: evaluator.total_elapsed_s)
+        callback = LabCallback(
+            ctx.emit, ctx.stop, total_steps, config.batch_size, evaluator.name, lambda: evaluator.total_elapsed_s
+        )
         with tempfile.TemporaryDirectory(prefix="lab-trainer-") as scratch:
             trainer = SentenceTransformerTrainer(
                 model=model,
@@ -161,9 +168,16 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
                 callbacks=[callback],
             )
             trainer.remove_callback(PrinterCallback)  # the lab reports through events, not stdout
-            ctx.emit(Started(total_steps=total_steps, train_rows=data.used_rows, row_counts=data.counts(),
-                             source=data.source.to_dict(), device="cuda" if cuda else "cpu",
-                             versions=library_versions()))
+            ctx.emit(
+                Started(
+                    total_steps=total_steps,
+                    train_rows=data.used_rows,
+                    row_counts=data.counts(),
+                    source=data.source.to_dict(),
+                    device="cuda" if cuda else "cpu",
+                    versions=library_versions(),
+                )
+            )
 
             # 5. Train (the callback streams log/eval events and turns ctx.stop into a cooperative stop).
             ctx.emit(Stage(name="train", message="Training"))

@@ -1,0 +1,35 @@
+"""STS-B evaluation reproduces the published all-MiniLM-L6-v2 figures; the table lists all four similarities."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.evaluation.sts import METRIC_KEYS, format_table, strip_metrics, sts_pairs
+
+
+def test_pairs_are_scaled_scores_in_file_order():
+    s1, s2, scores = sts_pairs("validation", 3)
+    assert s1[0] == "A man with a hard hat is dancing." and scores[0] == 1.0
+    assert all(0.0 <= s <= 1.0 for s in sts_pairs("test")[2])
+
+
+def test_strip_metrics_keeps_the_table():
+    raw = {"eval_sts-validation_spearman_cosine": 0.5, "eval_sts-validation_pearson_max": 0.9, "epoch": 1}
+    assert strip_metrics(raw, "sts-validation") == {"spearman_cosine": 0.5}
+
+
+def test_table_has_every_similarity():
+    text = format_table(dict.fromkeys(METRIC_KEYS, 0.5), dict.fromkeys(METRIC_KEYS, 0.6))
+    for name in ("cosine", "euclidean", "manhattan", "dot", "before", "after"):
+        assert name in text
+
+
+@pytest.mark.slow
+def test_bundled_minilm_matches_the_published_figures():
+    from lab.evaluation.sts import evaluate_sts
+    from lab.models import load_model
+
+    metrics = evaluate_sts(load_model("all-MiniLM-L6-v2"), "validation")
+    assert metrics["spearman_cosine"] == pytest.approx(0.8672, abs=5e-4)
+    assert metrics["pearson_cosine"] == pytest.approx(0.8696, abs=5e-4)
+    assert set(metrics) == set(METRIC_KEYS)
