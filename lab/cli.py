@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--matryoshka", default="", help="comma-separated dims, e.g. 384,256,128,64")
     t.add_argument("--data-source", choices=["auto", "offline", "hub"], default="auto")
     t.add_argument("--label", default="")
+    t.add_argument("--no-group-by-length", dest="group_by_length", action="store_false",
+                   help="random batches (default: batches of similar-length texts, less padding)")
     t.add_argument("--runs-dir", default=None, help="run store directory (default: $LAB_RUNS_DIR or ./runs)")
     t.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
@@ -141,6 +143,7 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
         loss_params=dict(args.knob),
         matryoshka_dims=dims,
         data_source=args.data_source,
+        group_by_length=args.group_by_length,
         label=args.label,
     )
 

@@ -36,6 +36,7 @@ class RunConfig:
     loss_params: dict[str, Any] = field(default_factory=dict)
     matryoshka_dims: tuple[int, ...] = ()
     data_source: str = "auto"
+    group_by_length: bool = True  # batch texts of similar length: less padding, same rows per epoch
     label: str = ""
 
     def __post_init__(self) -> None:
@@ -72,6 +73,8 @@ class RunConfig:
             _check_int("matryoshka dimension", d, 1, 100_000)
         if self.matryoshka_dims and not LOSSES[self.loss].matryoshka_ok:
             raise ConfigError(f"Matryoshka cannot wrap the '{self.loss}' loss (it has its own classifier head).")
+        if not isinstance(self.group_by_length, bool):
+            raise ConfigError("group_by_length must be true or false.")
         if len(self.label) > 100:
             raise ConfigError("label: at most 100 characters.")
         # Normalise knob values (types, ranges, defaults) once, so the saved config is complete.

@@ -83,10 +83,19 @@ def build_loss(config: RunConfig, model, num_labels: int | None):
     return loss
 
 
+def batch_sampler(config: RunConfig):
+    """The loss's sampler (no-duplicates for in-batch negatives), length-grouped unless switched off."""
+    from lab.losses import LOSSES
+    from lab.training.sampler import LengthGroupedBatchSampler, LengthGroupedNoDuplicatesBatchSampler
+
+    if not config.group_by_length:
+        return LOSSES[config.loss].batch_sampler
+    no_duplicates = LOSSES[config.loss].batch_sampler == "no_duplicates"
+    return LengthGroupedNoDuplicatesBatchSampler if no_duplicates else LengthGroupedBatchSampler
+
+
 def training_args(config: RunConfig, output_dir: str, cuda: bool):
     from sentence_transformers import SentenceTransformerTrainingArguments
-
-    from lab.losses import LOSSES
 
     return SentenceTransformerTrainingArguments(
         output_dir=output_dir,
@@ -97,7 +106,7 @@ def training_args(config: RunConfig, output_dir: str, cuda: bool):
         seed=config.seed,
         data_seed=config.seed,
         fp16=cuda,
-        batch_sampler=LOSSES[config.loss].batch_sampler,
+        batch_sampler=batch_sampler(config),
         eval_strategy="steps" if config.eval_steps else "no",
         eval_steps=config.eval_steps or None,
         logging_steps=config.logging_steps,
