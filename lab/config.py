@@ -34,12 +34,14 @@ class RunConfig:
     eval_split: str = "validation"
     eval_max_pairs: int | None = None  # None: the whole split
     loss_params: dict[str, Any] = field(default_factory=dict)
+    recipe_params: dict[str, Any] = field(default_factory=dict)
     matryoshka_dims: tuple[int, ...] = ()
     data_source: str = "auto"
     group_by_length: bool = True  # batch texts of similar length: less padding, same rows per epoch
     label: str = ""
 
     def __post_init__(self) -> None:
+        from lab.knobs import resolve_knobs
         from lab.losses import LOSSES, check_fit, resolve_params
         from lab.recipes import RECIPES
 
@@ -79,6 +81,8 @@ class RunConfig:
             raise ConfigError("label: at most 100 characters.")
         # Normalise knob values (types, ranges, defaults) once, so the saved config is complete.
         object.__setattr__(self, "loss_params", resolve_params(self.loss, self.loss_params))
+        recipe_params = resolve_knobs(f"recipe '{self.recipe}'", RECIPES[self.recipe].knobs, self.recipe_params)
+        object.__setattr__(self, "recipe_params", recipe_params)
         object.__setattr__(self, "matryoshka_dims", tuple(sorted({int(d) for d in self.matryoshka_dims}, reverse=True)))
 
     def to_dict(self) -> dict[str, Any]:

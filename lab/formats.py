@@ -59,6 +59,13 @@ FORMATS: dict[str, DataFormat] = {
             "Anchor and positive only; in-batch negatives come from the other rows.",
         ),
         DataFormat(
+            "denoise",
+            ("damaged", "original"),
+            None,
+            ("damaged sentence (words deleted; encoded)", "original sentence (the decoder must rebuild it)"),
+            "A sentence with words deleted, and the original it should be reconstructed into (TSDAE).",
+        ),
+        DataFormat(
             "single",
             ("text",),
             None,

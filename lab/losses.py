@@ -6,22 +6,12 @@ UI that lists losses) stays torch-free at import time.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from lab.config import ConfigError
-
-
-@dataclass(frozen=True)
-class Knob:
-    name: str
-    default: float | int
-    low: float
-    high: float
-    help: str
-    integer: bool = False
+from lab.knobs import Knob, resolve_knobs
 
 
 @dataclass(frozen=True)
@@ -41,6 +31,7 @@ class LossSpec:
     knobs: tuple[Knob, ...] = ()
     batch_sampler: str = "batch_sampler"  # "no_duplicates" for in-batch-negative losses
     matryoshka_ok: bool = True
+    pooling: str | None = None  # the pooling the method needs (TSDAE: cls), unless the run sets one
 
 
 def _st_losses():
@@ -70,6 +61,25 @@ def _gist(ctx: BuildContext):
     if guide is None:
         raise ConfigError("gist needs a guide model, and none could be loaded.")
     return _st_losses().GISTEmbedLoss(ctx.model, guide=guide, temperature=float(ctx.params["temperature"]))
+
+
+def _tsdae(ctx: BuildContext):
+    """DenoisingAutoEncoderLoss with the decoder tied to the encoder.
+
+    The loss builds its decoder from the encoder's folder (`config._name_or_path`); a model built in
+    memory (tiny-bert) has none, so its transformer is saved to a temporary folder first.
+    """
+    import os
+    import tempfile
+
+    model = ctx.model
+    config = model.transformers_model.config
+    if os.path.isdir(config._name_or_path):
+        return _st_losses().DenoisingAutoEncoderLoss(model, tie_encoder_decoder=True)
+    with tempfile.TemporaryDirectory(prefix="lab-tsdae-") as folder:
+        model[0].save(folder)
+        config._name_or_path = folder
+        return _st_losses().DenoisingAutoEncoderLoss(model, tie_encoder_decoder=True)
 
 
 def _triplet(ctx: BuildContext):
@@ -139,6 +149,14 @@ LOSSES: dict[str, LossSpec] = {
             _triplet,
             (Knob("margin", 5.0, 0.0, 100.0, "Required gap between negative and positive distance."),),
         ),
+        LossSpec(
+            "tsdae",
+            ("denoise",),
+            "TSDAE (DenoisingAutoEncoderLoss): a tied decoder rebuilds the sentence from the damaged one's embedding.",
+            _tsdae,
+            matryoshka_ok=False,
+            pooling="cls",
+        ),
     )
 }
 
@@ -164,25 +182,4 @@ def check_fit(recipe_key: str, loss_key: str) -> None:
 
 def resolve_params(loss_key: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """Fill defaults, coerce types and range-check the knobs of one loss; unknown knobs are an error."""
-    spec = LOSSES[loss_key]
-    params = dict(params or {})
-    knobs = {k.name: k for k in spec.knobs}
-    unknown = sorted(set(params) - set(knobs))
-    if unknown:
-        allowed = ", ".join(knobs) or "none"
-        raise ConfigError(f"Unknown knob(s) for loss '{loss_key}': {', '.join(unknown)}. Its knobs: {allowed}.")
-    out: dict[str, Any] = {}
-    for name, knob in knobs.items():
-        value = params.get(name, knob.default)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{loss_key} knob '{name}' must be a number, got {value!r}.") from None
-        if not math.isfinite(number):
-            raise ConfigError(f"{loss_key} knob '{name}' must be a finite number, got {value}.")
-        if not knob.low <= number <= knob.high:
-            raise ConfigError(f"{loss_key} knob '{name}' must be between {knob.low:g} and {knob.high:g}, got {value}.")
-        if knob.integer and number != int(number):
-            raise ConfigError(f"{loss_key} knob '{name}' must be a whole number, got {value}.")
-        out[name] = int(number) if knob.integer else number
-    return out
+    return resolve_knobs(f"loss '{loss_key}'", LOSSES[loss_key].knobs, params)

@@ -75,7 +75,7 @@ def test_prepare_on_bundled_data_reports_counts_and_source(key):
     data = prepare(key, seed=0, max_rows=50, data_source="offline")
     assert list(data.rows.columns) == list(RECIPES[key].format.columns)
     assert data.used_rows == 50
-    assert data.raw_rows >= data.transformed_rows >= data.used_rows
+    assert data.raw_rows > 0 and data.transformed_rows >= data.used_rows
     assert data.source.origin == "bundled" and data.source.rows == data.raw_rows
 
 
@@ -83,3 +83,30 @@ def test_offline_nli_source_says_it_is_the_substitute():
     data = prepare("nli-triplets", seed=0, max_rows=10, data_source="auto")
     assert "MNLI validation_matched + SNLI validation" in data.source.describe()
     assert data.raw_rows == 9815 + 9831
+
+
+def test_tsdae_deletes_words_but_keeps_one_and_the_original():
+    import numpy as np
+
+    from lab.recipes.tsdae import add_noise, delete_words
+
+    rng = np.random.default_rng(0)
+    assert delete_words("one two three", 0.0, rng) == "one two three"
+    assert delete_words("one two three", 0.95, np.random.default_rng(1)) in {"one", "two", "three"}
+    out = RECIPES["tsdae"].transform(NLI, 3, del_ratio=0.6)
+    assert list(out.columns) == ["damaged", "original"]
+    assert len(out) == len(set(out["original"]))  # each sentence once
+    for damaged, original in zip(out["damaged"], out["original"], strict=True):
+        assert set(damaged.split()) <= set(original.split()) and damaged
+    assert out.equals(RECIPES["tsdae"].transform(NLI, 3, del_ratio=0.6))
+    sentences = pd.Series(["a b c d e f g h i j"] * 1 + [f"w{i} " * 20 for i in range(50)])
+    kept = add_noise(sentences, 0, 0.6)["damaged"].str.split().str.len().sum()
+    assert 0.3 < kept / (10 + 50 * 20) < 0.5  # about 40% of the words survive
+
+
+def test_recipe_knobs_are_validated():
+    from lab.config import ConfigError, RunConfig
+
+    assert RunConfig(recipe="tsdae", loss="tsdae").recipe_params == {"del_ratio": 0.6}
+    with pytest.raises(ConfigError, match="del_ratio"):
+        RunConfig(recipe="tsdae", loss="tsdae", recipe_params={"del_ratio": 2})

@@ -134,3 +134,14 @@ def test_the_worker_survives_a_crashing_run(manager, tiny_config, monkeypatch):
     monkeypatch.undo()
     good = manager.submit(tiny_config(eval_steps=0))
     assert manager.wait(good, 300) == "completed"
+
+
+def test_tsdae_trains_with_a_tied_decoder_and_cls_pooling(manager, tiny_config):
+    run_id = manager.submit(tiny_config(recipe="tsdae", loss="tsdae", max_train_samples=32, eval_steps=0))
+    assert manager.wait(run_id, 300) == "completed", manager.snapshot(run_id).message
+    import json
+
+    pooling = json.loads((manager.store.model_dir(run_id) / "1_Pooling" / "config.json").read_text())
+    assert pooling["pooling_mode"] == "cls"
+    losses = [e.loss for e in manager.snapshot(run_id).events if isinstance(e, Log)]
+    assert losses and all(v > 0 for v in losses)

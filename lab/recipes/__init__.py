@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from lab.recipes import nli_3class, nli_scores, nli_triplets, stsb_scores
+from typing import Any
+
+from lab.knobs import resolve_knobs
+from lab.recipes import nli_3class, nli_scores, nli_triplets, stsb_scores, tsdae
 from lab.recipes.base import PreparedData, Recipe, limit_rows
 
 RECIPES: dict[str, Recipe] = {
@@ -12,16 +15,29 @@ RECIPES: dict[str, Recipe] = {
         nli_scores.RECIPE,
         nli_triplets.RECIPE,
         stsb_scores.RECIPE,
+        tsdae.RECIPE,
+        tsdae.MEDQUAD_RECIPE,
     )
 }
 
 
-def prepare(recipe_key: str, *, seed: int, max_rows: int | None, data_source: str = "auto") -> PreparedData:
+def prepare(
+    recipe_key: str,
+    *,
+    seed: int,
+    max_rows: int | None,
+    data_source: str = "auto",
+    params: dict[str, Any] | None = None,
+) -> PreparedData:
+    """load → transform → keep max_rows (seeded) → enrich; the rows have exactly the format's columns."""
     recipe = RECIPES[recipe_key]
+    params = resolve_knobs(f"recipe '{recipe_key}'", recipe.knobs, params)
     raw, source = recipe.load_rows(data_source)
-    rows = recipe.transform(raw, seed)
-    used = limit_rows(rows, max_rows, seed)[list(recipe.format.columns)]
-    return PreparedData(used, source, raw_rows=len(raw), transformed_rows=len(rows))
+    rows = recipe.transform(raw, seed, **params)
+    used = limit_rows(rows, max_rows, seed)
+    if recipe.enrich is not None:
+        used = recipe.enrich(used, seed, **params)
+    return PreparedData(used[list(recipe.format.columns)], source, raw_rows=len(raw), transformed_rows=len(rows))
 
 
 __all__ = ["RECIPES", "PreparedData", "Recipe", "prepare"]

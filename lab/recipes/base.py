@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lab.formats import FORMATS, DataFormat
+from lab.knobs import Knob
 from lab.sources import SourceInfo
 
 
@@ -17,7 +18,13 @@ class Recipe:
     format_key: str
     description: str
     load_rows: Callable[[str], tuple[pd.DataFrame, SourceInfo]]  # data_source mode -> raw rows
-    transform: Callable[[pd.DataFrame, int], pd.DataFrame]  # pure: (raw rows, seed) -> format rows
+    transform: Callable[..., pd.DataFrame]  # pure: (raw rows, seed, **knobs) -> format rows
+    knobs: tuple[Knob, ...] = ()
+    # A model-based step run after max_train_samples is applied (e.g. hard-negative mining), so that a
+    # small run never pays for the whole corpus: (rows, seed, **knobs) -> format rows.
+    enrich: Callable[..., pd.DataFrame] | None = None
+    # A multi-stage job (e.g. Augmented SBERT) that replaces the single training run: (config, ctx) -> Finished.
+    pipeline: Callable[..., object] | None = None
 
     @property
     def format(self) -> DataFormat:

@@ -26,7 +26,9 @@ class LabCallback(TrainerCallback):
         batch_size: int,
         evaluator_name: str,
         eval_elapsed_s: Callable[[], float] = lambda: 0.0,
+        stage: str = "",
     ) -> None:
+        self.stage = stage
         self.emit = emit
         self.stop = stop
         self.total_steps = total_steps
@@ -56,13 +58,14 @@ class LabCallback(TrainerCallback):
                 lr=float(logs.get("learning_rate", 0.0)),
                 epoch=float(logs.get("epoch", 0.0)),
                 samples_per_s=(step - last_step) * self.batch_size / busy_s,
+                stage=self.stage,
             )
         )
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         table = strip_metrics(metrics or {}, self.evaluator_name)
         if table:
-            self.emit(Eval(step=state.global_step, phase="during", metrics=table))
+            self.emit(Eval(step=state.global_step, phase="during", metrics=table, stage=self.stage))
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.stop.is_set():

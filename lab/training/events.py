@@ -38,6 +38,7 @@ class Started(Event):
     source: dict[str, Any]
     device: str
     versions: dict[str, str]
+    stage: str = ""  # which stage of a multi-stage pipeline ("" for a plain run)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Log(Event):
     lr: float
     epoch: float
     samples_per_s: float
+    stage: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Eval(Event):
     phase: str  # "before" | "during" | "after"
     metrics: dict[str, float]
     elapsed_s: float = 0.0
+    stage: str = ""
+    model: str = ""  # for comparisons inside a pipeline: which model was evaluated
 
 
 @dataclass(frozen=True)

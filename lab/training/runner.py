@@ -1,6 +1,7 @@
 """One training run, start to end, as numbered steps: data → model → eval before → loss → train → eval after → save.
 
-The runner knows nothing of the UI: it reports through `ctx.emit(event)` and stops when `ctx.stop` is set.
+The steps are functions that pipelines (lab/pipelines/) reuse stage by stage. The runner knows nothing
+of the UI: it reports through `ctx.emit(event)` and stops when `ctx.stop` is set.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.config import RunConfig
+import pandas as pd
+
+from lab.config import ConfigError, RunConfig
 from lab.training.events import Eval, Event, Finished, Stage, Started
 
 
@@ -28,6 +31,14 @@ class JobContext:
 
 class Cancelled(Exception):
     """The user cancelled between stages."""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    steps: int
+    samples_per_s: float
+    train_s: float
+    cancelled: bool
 
 
 def library_versions() -> dict[str, str]:
@@ -56,11 +67,27 @@ def free_memory() -> None:
         torch.cuda.empty_cache()
 
 
+def checkpoint(ctx: JobContext) -> None:
+    """Between stages: honour a cancel that arrived while no trainer was running."""
+    if ctx.stop.is_set():
+        raise Cancelled
+
+
 def samples_seen(steps: int, rows: int, batch_size: int) -> int:
     """Samples consumed by `steps` optimizer steps over epochs of `rows` rows (last batch may be short)."""
     per_epoch = max(1, math.ceil(rows / batch_size))
     full, rest = divmod(steps, per_epoch)
     return full * rows + min(rest * batch_size, rows)
+
+
+def load_run_model(config: RunConfig, model: str | None = None):
+    """The run's model with the pooling its loss needs (TSDAE: cls) unless the run chose one."""
+    from lab.losses import LOSSES
+    from lab.models import load_model
+
+    pooling = config.pooling or LOSSES[config.loss].pooling
+    return load_model(model or config.model, pooling=pooling, max_seq_length=config.max_seq_length,
+                      seed=config.seed, allow_local=model is not None)
 
 
 def build_loss(config: RunConfig, model, num_labels: int | None):
@@ -76,8 +103,6 @@ def build_loss(config: RunConfig, model, num_labels: int | None):
         dim = model.get_embedding_dimension()
         too_big = [d for d in config.matryoshka_dims if d > dim]
         if too_big:
-            from lab.config import ConfigError
-
             raise ConfigError(f"Matryoshka dimensions {too_big} exceed the model's embedding size {dim}.")
         loss = MatryoshkaLoss(model, loss, list(config.matryoshka_dims))
     return loss
@@ -94,7 +119,7 @@ def batch_sampler(config: RunConfig):
     return LengthGroupedNoDuplicatesBatchSampler if no_duplicates else LengthGroupedBatchSampler
 
 
-def training_args(config: RunConfig, output_dir: str, cuda: bool):
+def training_args(config: RunConfig, output_dir: str, cuda: bool, eval_steps: int = 0):
     from sentence_transformers import SentenceTransformerTrainingArguments
 
     return SentenceTransformerTrainingArguments(
@@ -107,8 +132,8 @@ def training_args(config: RunConfig, output_dir: str, cuda: bool):
         data_seed=config.seed,
         fp16=cuda,
         batch_sampler=batch_sampler(config),
-        eval_strategy="steps" if config.eval_steps else "no",
-        eval_steps=config.eval_steps or None,
+        eval_strategy="steps" if eval_steps else "no",
+        eval_steps=eval_steps or None,
         logging_steps=config.logging_steps,
         logging_nan_inf_filter=False,  # the filter would hide a diverged loss from the callback
         save_strategy="no",
@@ -119,105 +144,112 @@ def training_args(config: RunConfig, output_dir: str, cuda: bool):
     )
 
 
-def run_training(config: RunConfig, ctx: JobContext) -> Finished:
+def evaluate(model, evaluator, ctx: JobContext, *, step: int, phase: str, stage: str = "", label: str = "") -> dict:
+    """Run the STS-B evaluator once and emit the result as an Eval event."""
+    from lab.evaluation.sts import strip_metrics
+
+    metrics = strip_metrics(evaluator(model), evaluator.name)
+    ctx.emit(Eval(step=step, phase=phase, metrics=metrics, elapsed_s=evaluator.last_elapsed_s, stage=stage,
+                  model=label))
+    return metrics
+
+
+def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evaluator=None, stage: str = "",
+        source: dict | None = None, row_counts: dict | None = None) -> FitResult:
+    """Train `model` on `rows` with the config's loss through SentenceTransformerTrainer; events via a callback."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer
     from transformers import PrinterCallback
 
-    from lab.evaluation.sts import make_evaluator, strip_metrics
-    from lab.models import load_model
-    from lab.recipes import prepare
     from lab.training.callback import LabCallback
 
-    def checkpoint() -> None:
-        if ctx.stop.is_set():
-            raise Cancelled
+    num_labels = int(rows["label"].max()) + 1 if "label" in rows else None
+    loss = build_loss(config, model, num_labels)
+    total_steps = max(1, math.ceil(config.epochs * math.ceil(len(rows) / config.batch_size)))
+    cuda = device_name() == "cuda"
+    eval_steps = config.eval_steps if evaluator is not None else 0
+    eval_before_s = evaluator.total_elapsed_s if evaluator is not None else 0.0
+    callback = LabCallback(ctx.emit, ctx.stop, total_steps, config.batch_size,
+                           evaluator.name if evaluator is not None else "",
+                           lambda: (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0,
+                           stage=stage)
+    with tempfile.TemporaryDirectory(prefix="lab-trainer-") as scratch:
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=training_args(config, scratch, cuda, eval_steps),
+            train_dataset=Dataset.from_pandas(rows, preserve_index=False),
+            loss=loss,
+            evaluator=evaluator if eval_steps else None,
+            callbacks=[callback],
+        )
+        trainer.remove_callback(PrinterCallback)  # the lab reports through events, not stdout
+        ctx.emit(Started(total_steps=total_steps, train_rows=len(rows), row_counts=row_counts or {"used": len(rows)},
+                         source=source or {}, device="cuda" if cuda else "cpu", versions=library_versions(),
+                         stage=stage))
+        t0 = time.perf_counter()
+        try:
+            trainer.train()
+        finally:
+            runtime_s = time.perf_counter() - t0
+            steps = trainer.state.global_step
+            del trainer, loss
+    eval_s = (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0
+    train_s = max(runtime_s - eval_s, 1e-9)
+    return FitResult(steps, samples_seen(steps, len(rows), config.batch_size) / train_s, train_s, ctx.stop.is_set())
 
-    model = trainer = loss = None
+
+def run_training(config: RunConfig, ctx: JobContext) -> Finished:
+    from lab.evaluation.sts import make_evaluator
+    from lab.recipes import RECIPES, prepare
+
+    recipe = RECIPES[config.recipe]
+    if recipe.pipeline is not None:
+        return recipe.pipeline(config, ctx)
+    model = None
     try:
         # 1. Data: load the recipe's rows (Hub or bundled), transform them, keep max_train_samples.
         ctx.emit(Stage(name="data", message=f"Preparing data ({config.recipe})"))
-        data = prepare(
-            config.recipe, seed=config.seed, max_rows=config.max_train_samples, data_source=config.data_source
-        )
+        data = prepare(config.recipe, seed=config.seed, max_rows=config.max_train_samples,
+                       data_source=config.data_source, params=config.recipe_params)
         if data.used_rows == 0:
             raise ValueError(f"Recipe '{config.recipe}' produced no rows to train on.")
-        checkpoint()
+        checkpoint(ctx)
 
         # 2. Model.
         ctx.emit(Stage(name="model", message=f"Loading {config.model}"))
-        model = load_model(config.model, pooling=config.pooling, max_seq_length=config.max_seq_length, seed=config.seed)
-        checkpoint()
+        model = load_run_model(config)
+        checkpoint(ctx)
 
         # 3. STS-B evaluation of the base model.
         evaluator = make_evaluator(config.eval_split, config.eval_max_pairs)
         ctx.emit(Stage(name="eval-before", message=f"Evaluating the base model on STS-B {config.eval_split}"))
-        before = strip_metrics(evaluator(model), evaluator.name)
-        ctx.emit(Eval(step=0, phase="before", metrics=before, elapsed_s=evaluator.last_elapsed_s))
-        evaluator.total_elapsed_s = 0.0
-        checkpoint()
+        before = evaluate(model, evaluator, ctx, step=0, phase="before")
+        checkpoint(ctx)
 
-        # 4. Loss (and its data contract) + trainer.
-        num_labels = int(data.rows["label"].max()) + 1 if "label" in data.rows else None
-        loss = build_loss(config, model, num_labels)
-        train_dataset = Dataset.from_pandas(data.rows, preserve_index=False)
-        steps_per_epoch = math.ceil(data.used_rows / config.batch_size)
-        total_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
-        cuda = device_name() == "cuda"
-        callback = LabCallback(
-            ctx.emit, ctx.stop, total_steps, config.batch_size, evaluator.name, lambda: evaluator.total_elapsed_s
-        )
-        with tempfile.TemporaryDirectory(prefix="lab-trainer-") as scratch:
-            trainer = SentenceTransformerTrainer(
-                model=model,
-                args=training_args(config, scratch, cuda),
-                train_dataset=train_dataset,
-                loss=loss,
-                evaluator=evaluator if config.eval_steps else None,
-                callbacks=[callback],
-            )
-            trainer.remove_callback(PrinterCallback)  # the lab reports through events, not stdout
-            ctx.emit(
-                Started(
-                    total_steps=total_steps,
-                    train_rows=data.used_rows,
-                    row_counts=data.counts(),
-                    source=data.source.to_dict(),
-                    device="cuda" if cuda else "cpu",
-                    versions=library_versions(),
-                )
-            )
+        # 4. Train (the callback streams log/eval events and turns ctx.stop into a cooperative stop).
+        ctx.emit(Stage(name="train", message="Training"))
+        result = fit(model, data.rows, config, ctx, evaluator=evaluator, source=data.source.to_dict(),
+                     row_counts=data.counts())
 
-            # 5. Train (the callback streams log/eval events and turns ctx.stop into a cooperative stop).
-            ctx.emit(Stage(name="train", message="Training"))
-            t0 = time.perf_counter()
-            trainer.train()
-            runtime_s = time.perf_counter() - t0
-        steps = trainer.state.global_step
-        train_s = max(runtime_s - evaluator.total_elapsed_s, 1e-9)
-        samples_per_s = samples_seen(steps, data.used_rows, config.batch_size) / train_s
-        cancelled = ctx.stop.is_set()
-
-        # 6. STS-B after training (skipped for a cancelled run: cancel should be quick).
+        # 5. STS-B after training (skipped for a cancelled run: cancel should be quick).
         after: dict[str, float] = {}
-        if not cancelled:
+        if not result.cancelled:
             ctx.emit(Stage(name="eval-after", message=f"Evaluating the trained model on STS-B {config.eval_split}"))
-            after = strip_metrics(evaluator(model), evaluator.name)
-            ctx.emit(Eval(step=steps, phase="after", metrics=after, elapsed_s=evaluator.last_elapsed_s))
+            after = evaluate(model, evaluator, ctx, step=result.steps, phase="after")
 
-        # 7. Save the model as a standard sentence-transformers folder (with its model card).
+        # 6. Save the model as a standard sentence-transformers folder (with its model card).
         ctx.emit(Stage(name="save", message="Saving the model"))
         model_dir = ctx.run_dir / "model"
         model.save(str(model_dir))
         return Finished(
-            status="cancelled" if cancelled else "completed",
+            status="cancelled" if result.cancelled else "completed",
             metrics_before=before,
             metrics_after=after,
-            train_samples_per_s=samples_per_s,
-            train_runtime_s=train_s,
-            steps=steps,
+            train_samples_per_s=result.samples_per_s,
+            train_runtime_s=result.train_s,
+            steps=result.steps,
             model_dir=str(model_dir),
         )
     finally:
-        del model, trainer, loss
+        del model
         free_memory()
