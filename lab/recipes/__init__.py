@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.knobs import resolve_knobs
-from lab.recipes import nli_3class, nli_scores, nli_triplets, stsb_scores, tsdae
+from lab.recipes import nli_3class, nli_scores, nli_triplets, nli_triplets_hard, stsb_scores, tsdae
 from lab.recipes.base import PreparedData, Recipe, limit_rows
 
 RECIPES: dict[str, Recipe] = {
@@ -14,6 +14,7 @@ RECIPES: dict[str, Recipe] = {
         nli_3class.RECIPE,
         nli_scores.RECIPE,
         nli_triplets.RECIPE,
+        nli_triplets_hard.RECIPE,
         stsb_scores.RECIPE,
         tsdae.RECIPE,
         tsdae.MEDQUAD_RECIPE,
