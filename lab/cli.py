@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pooling", choices=["mean", "cls"], default=None)
     t.add_argument("--max-seq-length", type=_positive_int, default=None)
     t.add_argument("--knob", type=_knob, action="append", default=[], help="loss knob NAME=VALUE, e.g. scale=20")
+    t.add_argument("--recipe-knob", type=_knob, action="append", default=[],
+                   help="recipe knob NAME=VALUE, e.g. del_ratio=0.6 (see `python -m lab recipes`)")
     t.add_argument("--matryoshka", default="", help="comma-separated dims, e.g. 384,256,128,64")
     t.add_argument("--data-source", choices=["auto", "offline", "hub"], default="auto")
     t.add_argument("--label", default="")
@@ -141,6 +143,7 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
         eval_split=args.eval_split,
         eval_max_pairs=args.eval_max_pairs,
         loss_params=dict(args.knob),
+        recipe_params=dict(args.recipe_knob),
         matryoshka_dims=dims,
         data_source=args.data_source,
         group_by_length=args.group_by_length,
@@ -317,8 +320,11 @@ def cmd_recipes(args: argparse.Namespace) -> int:
     from lab.recipes import RECIPES
 
     for key, r in RECIPES.items():
-        print(f"{key:<14} {r.format_key:<11} columns: {', '.join(r.format.columns)}")
-        print(f"{'':<14} {r.description}  Losses: {', '.join(fitting_losses(r.format_key))}")
+        kind = "pipeline" if r.pipeline else r.format_key
+        print(f"{key:<18} {kind:<11} columns: {', '.join(r.format.columns)}")
+        print(f"{'':<18} {r.description}")
+        knobs = ", ".join(f"{k.name}={k.default}" for k in r.knobs)
+        print(f"{'':<18} losses: {', '.join(fitting_losses(r.format_key))}" + (f"; knobs: {knobs}" if knobs else ""))
     return 0
 
 

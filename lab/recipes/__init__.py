@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.knobs import resolve_knobs
-from lab.recipes import nli_3class, nli_scores, nli_triplets, nli_triplets_hard, stsb_scores, tsdae
+from lab.recipes import nli_3class, nli_scores, nli_triplets, nli_triplets_hard, pipelines, stsb_scores, tsdae
 from lab.recipes.base import PreparedData, Recipe, limit_rows
 
 RECIPES: dict[str, Recipe] = {
@@ -18,6 +18,8 @@ RECIPES: dict[str, Recipe] = {
         stsb_scores.RECIPE,
         tsdae.RECIPE,
         tsdae.MEDQUAD_RECIPE,
+        pipelines.AUGSBERT,
+        pipelines.DOMAIN_ADAPT,
     )
 }
 

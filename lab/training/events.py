@@ -84,6 +84,25 @@ class Failed(Event):
 
 
 @dataclass(frozen=True)
+class Plan(Event):
+    """The stages of a multi-stage pipeline, in order, so the UI can show where a run is."""
+
+    kind: ClassVar[str] = "plan"
+    stages: list[dict[str, str]]  # [{"name": "cross-encoder", "title": "1. Train a cross-encoder on gold"}, …]
+
+
+@dataclass(frozen=True)
+class Table(Event):
+    """A small result table computed during a run (a comparison, a label distribution…)."""
+
+    kind: ClassVar[str] = "table"
+    name: str
+    title: str
+    rows: list[dict[str, Any]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Note(Event):
     """Anything else worth showing in the run's log; also how unknown kinds from newer stores load."""
 
@@ -92,7 +111,9 @@ class Note(Event):
     data: dict[str, Any] = field(default_factory=dict)
 
 
-EVENT_TYPES: dict[str, type[Event]] = {c.kind: c for c in (Stage, Started, Log, Eval, Finished, Failed, Note)}
+EVENT_TYPES: dict[str, type[Event]] = {
+    c.kind: c for c in (Stage, Started, Log, Eval, Finished, Failed, Plan, Table, Note)
+}
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:

@@ -224,7 +224,7 @@ class JobManager:
                     self._finish(job, result.status, message, _metrics_of(result))
             except Cancelled:
                 with self._cv:
-                    self._finish(job, "cancelled", "Cancelled before training started.")
+                    self._finish(job, "cancelled", "Cancelled.")
             except BaseException as exc:  # one bad job must never take the worker down
                 message = _describe_failure(exc)
                 log.warning("run %s failed: %s\n%s", job.run_id, message, traceback.format_exc())

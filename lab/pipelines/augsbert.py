@@ -1,0 +1,166 @@
+"""Augmented SBERT: a cross-encoder trained on a small gold set labels a silver set for the bi-encoder.
+
+1. split the NLI score pairs into gold (labelled) and silver (labels hidden)
+2. train a cross-encoder on gold (entailment → 1, else 0)
+3. label the silver pairs with it
+4. train a bi-encoder on gold + silver (CosineSimilarityLoss)
+5. train the same bi-encoder on gold only (the baseline)
+6. compare both on STS-B
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+from lab.config import RunConfig
+from lab.knobs import Knob
+from lab.training.events import Finished, Plan, Stage, Table
+
+KNOBS = (
+    Knob("gold_fraction", 0.2, 0.05, 0.9, "Share of the pairs kept as labelled gold (the chapter: 10k of 50k)."),
+    Knob("ce_epochs", 1, 1, 10, "Cross-encoder training epochs.", True),
+)
+STAGES = [
+    {"name": "cross-encoder", "title": "1. Train a cross-encoder on the gold pairs"},
+    {"name": "label-silver", "title": "2. Label the silver pairs with it"},
+    {"name": "gold+silver", "title": "3. Train the bi-encoder on gold + silver"},
+    {"name": "gold-only", "title": "4. Train the same bi-encoder on gold only"},
+    {"name": "compare", "title": "5. Compare both on STS-B"},
+]
+
+
+def split_gold_silver(rows: pd.DataFrame, gold_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n_gold = max(1, min(len(rows) - 1, round(len(rows) * gold_fraction)))
+    return rows.iloc[:n_gold].reset_index(drop=True), rows.iloc[n_gold:].reset_index(drop=True)
+
+
+def silver_histogram(scores: np.ndarray, bins: int = 10) -> list[dict]:
+    counts, edges = np.histogram(scores, bins=bins, range=(0.0, 1.0))
+    return [{"from": round(float(a), 2), "to": round(float(b), 2), "pairs": int(c)}
+            for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)]
+
+
+def cross_encoder_base(config: RunConfig, folder: str) -> str:
+    """A folder or Hub id the CrossEncoder can start from: the run's base transformer."""
+    from lab.models import check_model, load_model
+    from lab.paths import bundled_model_dir
+
+    entry = check_model(config.model, allow_local=True)
+    if entry.kind == "bundled":
+        return str(bundled_model_dir())
+    if entry.kind in ("hub", "hub-plain"):
+        return entry.hub_id
+    load_model(config.model, seed=config.seed, allow_local=True)[0].save(folder)  # tiny-bert / local folder
+    return folder
+
+
+def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int):
+    from datasets import Dataset
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    from transformers import PrinterCallback
+
+    from lab.training.callback import LabCallback
+    from lab.training.events import Started
+    from lab.training.runner import device_name, library_versions
+
+    with tempfile.TemporaryDirectory(prefix="lab-ce-") as folder, tempfile.TemporaryDirectory() as scratch:
+        model = CrossEncoder(cross_encoder_base(config, folder), num_labels=1, max_length=config.max_seq_length or 256)
+        total = max(1, epochs * math.ceil(len(gold) / config.batch_size))
+        cuda = device_name() == "cuda"
+        args = CrossEncoderTrainingArguments(
+            output_dir=scratch, num_train_epochs=epochs, per_device_train_batch_size=config.batch_size,
+            learning_rate=max(config.lr, 2e-5), warmup_steps=config.warmup_ratio, seed=config.seed, fp16=cuda,
+            logging_steps=config.logging_steps, logging_nan_inf_filter=False, save_strategy="no", report_to="none",
+            disable_tqdm=True, dataloader_pin_memory=cuda,
+        )
+        trainer = CrossEncoderTrainer(
+            model=model, args=args, train_dataset=Dataset.from_pandas(gold, preserve_index=False),
+            loss=BinaryCrossEntropyLoss(model),
+            callbacks=[LabCallback(ctx.emit, ctx.stop, total, config.batch_size, "", stage="cross-encoder")],
+        )
+        trainer.remove_callback(PrinterCallback)
+        ctx.emit(Started(total_steps=total, train_rows=len(gold), row_counts={"gold": len(gold)}, source={},
+                         device="cuda" if cuda else "cpu", versions=library_versions(), stage="cross-encoder"))
+        trainer.train()
+    return model
+
+
+def run(config: RunConfig, ctx) -> Finished:
+    from lab.evaluation.sts import make_evaluator
+    from lab.recipes import prepare
+    from lab.training.runner import checkpoint, evaluate, fit, free_memory, load_run_model
+
+    knobs = config.recipe_params
+    ctx.emit(Plan(stages=STAGES))
+    ctx.emit(Stage(name="data", message="Preparing gold and silver pairs"))
+    data = prepare("nli-scores", seed=config.seed, max_rows=config.max_train_samples, data_source=config.data_source)
+    gold, silver = split_gold_silver(data.rows, knobs["gold_fraction"])
+    stages_dir = ctx.run_dir / "stages"
+    stages_dir.mkdir(parents=True, exist_ok=True)
+    gold.to_parquet(stages_dir / "gold.parquet")
+    evaluator = make_evaluator(config.eval_split, config.eval_max_pairs)
+    checkpoint(ctx)
+
+    # 1. Cross-encoder on gold.
+    ctx.emit(Stage(name="cross-encoder", message=f"1/5 Training a cross-encoder on {len(gold):,} gold pairs"))
+    cross = train_cross_encoder(config, gold, ctx, int(knobs["ce_epochs"]))
+    cross.save(str(stages_dir / "cross-encoder"))
+    checkpoint(ctx)
+
+    # 2. Silver labels: the cross-encoder's probability that the pair is an entailment.
+    ctx.emit(Stage(name="label-silver", message=f"2/5 Labelling {len(silver):,} silver pairs"))
+    pairs = list(zip(silver["sentence1"], silver["sentence2"], strict=True))
+    probs = np.asarray(cross.predict(pairs, batch_size=64, show_progress_bar=False), dtype=float).reshape(-1)
+    agreement = float(np.mean((probs >= 0.5) == (silver["score"].to_numpy() >= 0.5))) if len(silver) else 0.0
+    hidden_truth = silver["score"].to_numpy()
+    silver = silver.assign(score=probs)
+    silver.to_parquet(stages_dir / "silver.parquet")
+    ctx.emit(Table(name="silver-labels", title="Silver label distribution (cross-encoder scores)",
+                   rows=silver_histogram(probs),
+                   note=f"{len(silver):,} silver pairs; at a 0.5 threshold the cross-encoder agrees with the hidden "
+                        f"NLI label on {agreement:.1%} (entailment share in silver: {hidden_truth.mean():.1%})."))
+    del cross
+    free_memory()
+    checkpoint(ctx)
+
+    # 3. Bi-encoder on gold + silver: the augmented model, the run's main output.
+    ctx.emit(Stage(name="gold+silver", message=f"3/5 Training the bi-encoder on {len(gold) + len(silver):,} pairs"))
+    model = load_run_model(config)
+    before = evaluate(model, evaluator, ctx, step=0, phase="before", label="base")
+    augmented = fit(model, pd.concat([gold, silver], ignore_index=True), config, ctx, stage="gold+silver",
+                    source=data.source.to_dict(), row_counts={"gold": len(gold), "silver": len(silver)})
+    if augmented.cancelled:
+        checkpoint(ctx)
+    after = evaluate(model, evaluator, ctx, step=augmented.steps, phase="after", stage="gold+silver",
+                     label="gold+silver")
+    model.save(str(ctx.run_dir / "model"))
+    del model
+    free_memory()
+    checkpoint(ctx)
+
+    # 4. The same bi-encoder on gold only: the baseline.
+    ctx.emit(Stage(name="gold-only", message=f"4/5 Training the bi-encoder on {len(gold):,} gold pairs only"))
+    model = load_run_model(config)
+    baseline = fit(model, gold, config, ctx, stage="gold-only")
+    if baseline.cancelled:
+        checkpoint(ctx)
+    gold_only = evaluate(model, evaluator, ctx, step=baseline.steps, phase="after", stage="gold-only",
+                         label="gold-only")
+    model.save(str(stages_dir / "gold-only"))
+    del model
+    free_memory()
+
+    # 5. Compare.
+    ctx.emit(Stage(name="compare", message="5/5 Comparing on STS-B"))
+    rows = [{"model": name, "training pairs": n, **{k: round(v, 4) for k, v in m.items() if "cosine" in k}}
+            for name, n, m in (("base", 0, before), ("gold only", len(gold), gold_only),
+                               ("gold + silver", len(gold) + len(silver), after))]
+    ctx.emit(Table(name="comparison", title=f"Augmented SBERT on STS-B {config.eval_split}", rows=rows))
+    return Finished(status="completed", metrics_before=before, metrics_after=after,
+                    train_samples_per_s=augmented.samples_per_s, train_runtime_s=augmented.train_s,
+                    steps=augmented.steps, model_dir=str(ctx.run_dir / "model"))

@@ -1,0 +1,106 @@
+"""Domain adaptation: TSDAE on the target domain (MedQuAD) first, then supervised fine-tuning on NLI.
+
+1. evaluate the base model on MedQuAD retrieval (question → answer) and STS-B
+2. TSDAE on unlabelled MedQuAD sentences (CLS pooling, tied decoder)
+3. fine-tune the TSDAE model with the run's loss on NLI triplets
+4. fine-tune the base model the same way, without TSDAE (the baseline)
+5. compare base / fine-tune only / TSDAE + fine-tune on the retrieval metrics
+"""
+
+from __future__ import annotations
+
+from lab.config import RunConfig
+from lab.knobs import Knob
+from lab.training.events import Eval, Finished, Plan, Stage, Table
+
+KNOBS = (
+    Knob("tsdae_samples", 1000, 10, 10000, "Unlabelled MedQuAD sentences for the TSDAE stage.", True),
+    Knob("del_ratio", 0.6, 0.0, 0.95, "TSDAE deletion noise: probability of deleting each word."),
+    Knob("eval_queries", 500, 10, 1500, "MedQuAD questions in the retrieval evaluation (answers: as many).", True),
+)
+STAGES = [
+    {"name": "eval-base", "title": "1. Evaluate the base model on MedQuAD retrieval"},
+    {"name": "tsdae", "title": "2. TSDAE on unlabelled MedQuAD sentences"},
+    {"name": "tsdae+fine-tune", "title": "3. Fine-tune the TSDAE model on NLI"},
+    {"name": "fine-tune", "title": "4. Fine-tune the base model on NLI (no TSDAE)"},
+    {"name": "compare", "title": "5. Compare on MedQuAD retrieval"},
+]
+
+
+def run(config: RunConfig, ctx) -> Finished:
+    from lab.evaluation.retrieval import medquad_evaluator, strip_retrieval
+    from lab.evaluation.sts import make_evaluator
+    from lab.recipes import prepare
+    from lab.training.runner import checkpoint, evaluate, fit, free_memory, load_run_model
+
+    knobs = config.recipe_params
+    ctx.emit(Plan(stages=STAGES))
+    ctx.emit(Stage(name="data", message="Preparing MedQuAD sentences and NLI triplets"))
+    supervised = prepare("nli-triplets", seed=config.seed, max_rows=config.max_train_samples,
+                         data_source=config.data_source)
+    unlabelled = prepare("tsdae-medquad", seed=config.seed, max_rows=int(knobs["tsdae_samples"]),
+                         params={"del_ratio": knobs["del_ratio"]})
+    sts = make_evaluator(config.eval_split, config.eval_max_pairs)
+    retrieval = medquad_evaluator(int(knobs["eval_queries"]))
+    stages_dir = ctx.run_dir / "stages"
+    results: dict[str, dict[str, float]] = {}
+
+    def assess(model, label: str, phase: str, step: int, stage: str) -> dict[str, float]:
+        scores = strip_retrieval(retrieval(model), retrieval.name)
+        ctx.emit(Eval(step=step, phase=phase, metrics=scores, stage=stage, model=label))
+        sts_scores = evaluate(model, sts, ctx, step=step, phase=phase, stage=stage, label=label)
+        results[label] = {**scores, "sts_spearman_cosine": sts_scores.get("spearman_cosine", float("nan"))}
+        return sts_scores
+
+    # 1. Base model.
+    ctx.emit(Stage(name="eval-base", message="1/5 Evaluating the base model on MedQuAD retrieval"))
+    model = load_run_model(config)
+    before = assess(model, "base", "before", 0, "eval-base")
+    del model
+    checkpoint(ctx)
+
+    # 2. TSDAE on the target domain.
+    ctx.emit(Stage(name="tsdae", message=f"2/5 TSDAE on {unlabelled.used_rows:,} MedQuAD sentences"))
+    tsdae_config = config.replace(loss="tsdae", recipe="tsdae-medquad", recipe_params={}, loss_params={},
+                                  matryoshka_dims=[], pooling=None)
+    model = load_run_model(tsdae_config)
+    stage = fit(model, unlabelled.rows, tsdae_config, ctx, stage="tsdae", source=unlabelled.source.to_dict(),
+                row_counts=unlabelled.counts())
+    if stage.cancelled:
+        checkpoint(ctx)
+    model.save(str(stages_dir / "tsdae"))
+    checkpoint(ctx)
+
+    # 3. Supervised fine-tuning of the TSDAE model: the run's main output.
+    ctx.emit(Stage(name="tsdae+fine-tune", message=f"3/5 Fine-tuning the TSDAE model on {supervised.used_rows:,} "
+                                                    "NLI triplets"))
+    adapted = fit(model, supervised.rows, config, ctx, stage="tsdae+fine-tune", source=supervised.source.to_dict(),
+                  row_counts=supervised.counts())
+    if adapted.cancelled:
+        checkpoint(ctx)
+    after = assess(model, "TSDAE + fine-tune", "after", adapted.steps, "tsdae+fine-tune")
+    model.save(str(ctx.run_dir / "model"))
+    del model
+    free_memory()
+    checkpoint(ctx)
+
+    # 4. The same fine-tuning without TSDAE.
+    ctx.emit(Stage(name="fine-tune", message="4/5 Fine-tuning the base model on NLI (no TSDAE)"))
+    model = load_run_model(config)
+    baseline = fit(model, supervised.rows, config, ctx, stage="fine-tune")
+    if baseline.cancelled:
+        checkpoint(ctx)
+    assess(model, "fine-tune only", "after", baseline.steps, "fine-tune")
+    model.save(str(stages_dir / "fine-tune"))
+    del model
+    free_memory()
+
+    # 5. Compare.
+    ctx.emit(Stage(name="compare", message="5/5 Comparing on MedQuAD retrieval"))
+    rows = [{"model": label, **{k: round(v, 4) for k, v in scores.items()}} for label, scores in results.items()]
+    ctx.emit(Table(name="comparison", title="Domain adaptation: MedQuAD question → answer retrieval", rows=rows,
+                   note=f"{int(knobs['eval_queries'])} held-out questions, each must find its own answer among "
+                        f"{int(knobs['eval_queries'])} answers; sts_spearman_cosine is STS-B {config.eval_split}."))
+    return Finished(status="completed", metrics_before=before, metrics_after=after,
+                    train_samples_per_s=adapted.samples_per_s, train_runtime_s=adapted.train_s,
+                    steps=adapted.steps, model_dir=str(ctx.run_dir / "model"))
