@@ -135,3 +135,32 @@ def test_queue_limit(tmp_path):
     finally:
         runner.release.set()
         manager.close()
+
+
+def test_per_owner_waiting_limit_and_owner_only_cancel(tmp_path):
+    from lab.training.jobs import NotAllowed
+
+    runner = FakeRunner()
+    manager = JobManager(RunStore(tmp_path), runner=runner, max_waiting_per_owner=1)
+    try:
+        running = manager.submit(_config("a"), owner="alice")
+        _wait_status(manager, running, "running")
+        waiting = manager.submit(_config("b"), owner="alice")
+        with pytest.raises(QueueFull, match="already have 1 run"):
+            manager.submit(_config("c"), owner="alice")
+        other = manager.submit(_config("d"), owner="bob")  # bob's share is separate
+        with pytest.raises(NotAllowed):
+            manager.cancel(waiting, owner="bob")
+        assert manager.cancel(waiting, owner="bob", admin=True)  # the instructor may
+        assert manager.cancel(other, owner="bob")
+        with pytest.raises(NotAllowed):
+            manager.delete(running, owner="alice")  # still running
+        runner.release.set()
+        manager.wait(running, 5)
+        with pytest.raises(NotAllowed):
+            manager.delete(running, owner="bob")
+        assert manager.delete(running, owner="alice")
+        assert manager.snapshot(running) is None and not manager.store.run_dir(running).exists()
+    finally:
+        runner.release.set()
+        manager.close()

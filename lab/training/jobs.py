@@ -52,7 +52,11 @@ class JobSnapshot:
 
 
 class QueueFull(RuntimeError):
-    """The queue is at its limit; the message says so."""
+    """The queue (or this user's share of it) is at its limit; the message says so."""
+
+
+class NotAllowed(PermissionError):
+    """Someone other than the job's owner (and not the instructor) tried to change it."""
 
 
 def default_runner(config: RunConfig, ctx) -> Finished:
@@ -62,10 +66,17 @@ def default_runner(config: RunConfig, ctx) -> Finished:
 
 
 class JobManager:
-    def __init__(self, store: RunStore, runner: Runner = default_runner, max_queue: int = 100) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        runner: Runner = default_runner,
+        max_queue: int = 100,
+        max_waiting_per_owner: int = 1,
+    ) -> None:
         self.store = store
         self.runner = runner
-        self.max_queue = max_queue
+        self.max_queue = max_queue  # waiting jobs, all users together
+        self.max_waiting_per_owner = max_waiting_per_owner  # waiting jobs per owner (0: no limit)
         self._jobs: dict[str, Job] = {}
         self._queue: collections.deque[str] = collections.deque()
         self._cv = threading.Condition()
@@ -79,6 +90,12 @@ class JobManager:
         with self._cv:
             if len(self._queue) >= self.max_queue:
                 raise QueueFull(f"The training queue is full ({self.max_queue} waiting). Try again later.")
+            waiting = sum(1 for rid in self._queue if self._jobs[rid].owner == owner)
+            if owner and self.max_waiting_per_owner and waiting >= self.max_waiting_per_owner:
+                raise QueueFull(
+                    f"You already have {waiting} run(s) waiting in the queue (limit {self.max_waiting_per_owner}). "
+                    "Wait for it to start, or cancel it."
+                )
             run_id = secrets.token_hex(12)
             self.store.create(run_id, config.to_dict(), owner=owner, label=config.label)
             self._jobs[run_id] = Job(run_id, config, owner)
@@ -86,12 +103,17 @@ class JobManager:
             self._cv.notify_all()
         return run_id
 
-    def cancel(self, run_id: str) -> bool:
-        """Ask a queued or running job to stop. False if there is no such live job."""
+    def cancel(self, run_id: str, owner: str | None = None, admin: bool = False) -> bool:
+        """Ask a queued or running job to stop. False if there is no such live job.
+
+        With `owner` given, only that owner's job may be cancelled (NotAllowed otherwise); `admin` may cancel any.
+        """
         with self._cv:
             job = self._jobs.get(run_id)
             if job is None or job.status not in ("queued", "running"):
                 return False
+            if owner is not None and not admin and job.owner != owner:
+                raise NotAllowed("Only the person who started this run (or the instructor) can cancel it.")
             job.stop.set()
             if job.status == "queued":
                 self._queue.remove(run_id)
@@ -159,6 +181,23 @@ class JobManager:
                 if left is not None and left <= 0:
                     return job.status
                 self._cv.wait(left if left is not None else 1.0)
+
+    def delete(self, run_id: str, owner: str | None = None, admin: bool = False) -> bool:
+        """Remove a finished run from memory and disk (the owner's own, or any for the instructor)."""
+        with self._cv:
+            job = self._jobs.get(run_id)
+            record = self.store.load(run_id, with_events=False) if job is None else None
+            if job is None and record is None:
+                return False
+            status = job.status if job else record.status
+            run_owner = job.owner if job else record.meta.get("owner", "")
+            if status in ("queued", "running"):
+                raise NotAllowed("Cancel the run before deleting it.")
+            if owner is not None and not admin and run_owner != owner:
+                raise NotAllowed("Only the person who started this run (or the instructor) can delete it.")
+            self._jobs.pop(run_id, None)
+            self.store.delete(run_id)
+            return True
 
     def close(self) -> None:
         with self._cv:
