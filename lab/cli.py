@@ -159,12 +159,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     configure_offline()
     check_model(config.model, allow_local=True)  # fail fast with a clear message, before any heavy import
 
+    import tempfile
+
+    from lab.distributed import is_main, world_size
     from lab.training.jobs import JobManager
 
-    manager = JobManager(_store(args.runs_dir))
+    # Under torchrun every process trains; only rank 0 keeps a run in the store and prints.
+    main_process = is_main()
+    store_dir = args.runs_dir if main_process else tempfile.mkdtemp(prefix="lab-rank-")
+    manager = JobManager(_store(store_dir))
     run_id = manager.submit(config, owner="cli")
     signal.signal(signal.SIGTERM, lambda *_: manager.cancel(run_id))
-    print(f"run {run_id}: {config.model} · {config.recipe} · {config.loss}", file=sys.stderr)
+    if not main_process:
+        manager.wait(run_id)
+        return 0 if manager.snapshot(run_id).status == "completed" else EXIT_RUN_FAILED
+    where = f" on {world_size()} processes" if world_size() > 1 else ""
+    print(f"run {run_id}{where}: {config.model} · {config.recipe} · {config.loss}", file=sys.stderr)
     try:
         _follow(manager, run_id)
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from lab.config import ConfigError, RunConfig
+from lab.distributed import ddp_backend, is_main, world_size
 from lab.training.events import Eval, Event, Finished, Stage, Started
 
 
@@ -141,6 +142,8 @@ def training_args(config: RunConfig, output_dir: str, cuda: bool, eval_steps: in
         disable_tqdm=True,
         dataloader_num_workers=0,
         dataloader_pin_memory=cuda,
+        ddp_backend=ddp_backend(cuda),
+        use_cpu=not cuda,  # also makes accelerate treat torchrun's CPU processes as multi-CPU data parallel
     )
 
 
@@ -165,11 +168,12 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
 
     num_labels = int(rows["label"].max()) + 1 if "label" in rows else None
     loss = build_loss(config, model, num_labels)
-    total_steps = max(1, math.ceil(config.epochs * math.ceil(len(rows) / config.batch_size)))
+    global_batch = config.batch_size * world_size()  # data-parallel: every process takes its own batch per step
+    total_steps = max(1, math.ceil(config.epochs * math.ceil(len(rows) / global_batch)))
     cuda = device_name() == "cuda"
     eval_steps = config.eval_steps if evaluator is not None else 0
     eval_before_s = evaluator.total_elapsed_s if evaluator is not None else 0.0
-    callback = LabCallback(ctx.emit, ctx.stop, total_steps, config.batch_size,
+    callback = LabCallback(ctx.emit, ctx.stop, total_steps, global_batch,
                            evaluator.name if evaluator is not None else "",
                            lambda: (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0,
                            stage=stage)
@@ -195,7 +199,7 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
             del trainer, loss
     eval_s = (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0
     train_s = max(runtime_s - eval_s, 1e-9)
-    return FitResult(steps, samples_seen(steps, len(rows), config.batch_size) / train_s, train_s, ctx.stop.is_set())
+    return FitResult(steps, samples_seen(steps, len(rows), global_batch) / train_s, train_s, ctx.stop.is_set())
 
 
 def run_training(config: RunConfig, ctx: JobContext) -> Finished:
@@ -240,7 +244,8 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
         # 6. Save the model as a standard sentence-transformers folder (with its model card).
         ctx.emit(Stage(name="save", message="Saving the model"))
         model_dir = ctx.run_dir / "model"
-        model.save(str(model_dir))
+        if is_main():  # under torchrun every process holds the same weights; one saves them
+            model.save(str(model_dir))
         return Finished(
             status="cancelled" if result.cancelled else "completed",
             metrics_before=before,
