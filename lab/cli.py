@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pooling", choices=["mean", "cls"], default=None)
     t.add_argument("--max-seq-length", type=_positive_int, default=None)
     t.add_argument("--knob", type=_knob, action="append", default=[], help="loss knob NAME=VALUE, e.g. scale=20")
+    t.add_argument("--data", default=None, help="train on your own file (CSV, TSV, JSONL or parquet)")
+    t.add_argument("--format", dest="data_format", default=None,
+                   choices=["pair-class", "pair-score", "triplet", "pair", "single"], help="the format of --data")
+    t.add_argument("--columns", default="", help="map file columns to the format, e.g. anchor=question,positive=answer")
     t.add_argument("--recipe-knob", type=_knob, action="append", default=[],
                    help="recipe knob NAME=VALUE, e.g. del_ratio=0.6 (see `python -m lab recipes`)")
     t.add_argument("--matryoshka", default="", help="comma-separated dims, e.g. 384,256,128,64")
@@ -147,14 +151,45 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
         matryoshka_dims=dims,
         data_source=args.data_source,
         group_by_length=args.group_by_length,
+        upload_id=args.upload_id,
         label=args.label,
     )
+
+
+def _upload_from_args(args: argparse.Namespace) -> None:
+    """--data FILE: validate it, keep the checked rows in the store, and train on them like a recipe."""
+    from pathlib import Path
+
+    from lab.losses import check_fit
+    from lab.recipes.upload import recipe_for, save_upload
+    from lab.upload import display_name, load_upload, max_upload_bytes, parse_mapping
+
+    if not args.data_format:
+        raise CliError("--data needs --format (pair-class, pair-score, triplet, pair or single)")
+    path = Path(args.data)
+    if not path.is_file():
+        raise CliError(f"--data: no such file: {args.data}")
+    if path.stat().st_size > max_upload_bytes():
+        raise CliError(f"--data: the file is {path.stat().st_size:,} bytes; the limit is {max_upload_bytes():,}")
+    args.recipe = recipe_for(args.data_format)
+    check_fit(args.recipe, args.loss)
+    mapping = parse_mapping(args.columns, args.data_format) if args.columns else None
+    result = load_upload(path.read_bytes(), path.name, args.data_format, mapping)
+    for note in result.notes:
+        print(f"· {note}", file=sys.stderr)
+    args.upload_id = save_upload(result.rows, args.data_format, display_name(path.name), owner="cli",
+                                 notes=tuple(result.notes))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lab.hub import configure_offline
     from lab.models import check_model
 
+    if args.runs_dir:
+        os.environ["LAB_RUNS_DIR"] = args.runs_dir  # uploads live beside the runs
+    args.upload_id = ""
+    if args.data:
+        _upload_from_args(args)
     config = _config_from_args(args)
     configure_offline()
     check_model(config.model, allow_local=True)  # fail fast with a clear message, before any heavy import

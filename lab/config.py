@@ -38,6 +38,7 @@ class RunConfig:
     matryoshka_dims: tuple[int, ...] = ()
     data_source: str = "auto"
     group_by_length: bool = True  # batch texts of similar length: less padding, same rows per epoch
+    upload_id: str = ""  # for `upload-*` recipes: which checked upload to train on
     label: str = ""
 
     def __post_init__(self) -> None:
@@ -75,6 +76,13 @@ class RunConfig:
             _check_int("matryoshka dimension", d, 1, 100_000)
         if self.matryoshka_dims and not LOSSES[self.loss].matryoshka_ok:
             raise ConfigError(f"Matryoshka cannot wrap the '{self.loss}' loss (it has its own classifier head).")
+        if RECIPES[self.recipe].uses_upload:
+            import re
+
+            if not re.fullmatch(r"[0-9a-f]{24}", self.upload_id or ""):
+                raise ConfigError(f"Recipe '{self.recipe}' trains on an upload: upload a file first.")
+        elif self.upload_id:
+            raise ConfigError(f"Recipe '{self.recipe}' does not take an upload.")
         if not isinstance(self.group_by_length, bool):
             raise ConfigError("group_by_length must be true or false.")
         if len(self.label) > 100:

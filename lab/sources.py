@@ -23,7 +23,7 @@ NLI_HUB_ROWS = 50_000  # the chapter trains on the first 50k MNLI train pairs
 @dataclass(frozen=True)
 class SourceInfo:
     name: str  # e.g. "MNLI train (first 50,000 rows)"
-    origin: str  # "hub" or "bundled"
+    origin: str  # "hub", "bundled" or "upload"
     detail: str  # dataset id or file names
     rows: int
     note: str = ""  # why this route was taken, when it was a fallback
@@ -32,8 +32,8 @@ class SourceInfo:
         return asdict(self)
 
     def describe(self) -> str:
-        where = "Hugging Face Hub" if self.origin == "hub" else "bundled offline copy"
-        text = f"{self.name} — {self.rows:,} rows from the {where} ({self.detail})"
+        where = {"hub": "the Hugging Face Hub", "upload": "your upload"}.get(self.origin, "the bundled offline copy")
+        text = f"{self.name} — {self.rows:,} rows from {where} ({self.detail})"
         return f"{text}. {self.note}" if self.note else text
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from lab.knobs import resolve_knobs
-from lab.recipes import nli_3class, nli_scores, nli_triplets, nli_triplets_hard, pipelines, stsb_scores, tsdae
+from lab.recipes import (
+    nli_3class,
+    nli_scores,
+    nli_triplets,
+    nli_triplets_hard,
+    pipelines,
+    stsb_scores,
+    tsdae,
+    upload,
+)
 from lab.recipes.base import PreparedData, Recipe, limit_rows
 
 RECIPES: dict[str, Recipe] = {
@@ -20,6 +29,7 @@ RECIPES: dict[str, Recipe] = {
         tsdae.MEDQUAD_RECIPE,
         pipelines.AUGSBERT,
         pipelines.DOMAIN_ADAPT,
+        *upload.UPLOAD_RECIPES,
     )
 }
 
@@ -31,11 +41,12 @@ def prepare(
     max_rows: int | None,
     data_source: str = "auto",
     params: dict[str, Any] | None = None,
+    upload_id: str = "",
 ) -> PreparedData:
     """load → transform → keep max_rows (seeded) → enrich; the rows have exactly the format's columns."""
     recipe = RECIPES[recipe_key]
     params = resolve_knobs(f"recipe '{recipe_key}'", recipe.knobs, params)
-    raw, source = recipe.load_rows(data_source)
+    raw, source = upload.load_saved_upload(upload_id) if recipe.uses_upload else recipe.load_rows(data_source)
     rows = recipe.transform(raw, seed, **params)
     used = limit_rows(rows, max_rows, seed)
     if recipe.enrich is not None:

@@ -25,6 +25,8 @@ class Recipe:
     enrich: Callable[..., pd.DataFrame] | None = None
     # A multi-stage job (e.g. Augmented SBERT) that replaces the single training run: (config, ctx) -> Finished.
     pipeline: Callable[..., object] | None = None
+    # Rows come from a checked upload (lab/recipes/upload.py), named by the run's `upload_id`.
+    uses_upload: bool = False
 
     @property
     def format(self) -> DataFormat:

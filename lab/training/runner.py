@@ -214,7 +214,7 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
         # 1. Data: load the recipe's rows (Hub or bundled), transform them, keep max_train_samples.
         ctx.emit(Stage(name="data", message=f"Preparing data ({config.recipe})"))
         data = prepare(config.recipe, seed=config.seed, max_rows=config.max_train_samples,
-                       data_source=config.data_source, params=config.recipe_params)
+                       data_source=config.data_source, params=config.recipe_params, upload_id=config.upload_id)
         if data.used_rows == 0:
             raise ValueError(f"Recipe '{config.recipe}' produced no rows to train on.")
         checkpoint(ctx)
