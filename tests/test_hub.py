@@ -17,7 +17,11 @@ def test_a_hanging_connection_is_given_up_within_the_timeout(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("LAB_OFFLINE", raising=False)
     # No traffic leaves the machine: the connect itself is replaced by one that hangs (as DNS can offline).
-    monkeypatch.setattr(hub.socket, "create_connection", lambda *a, **k: time.sleep(5))
+    def hanging_connect(*args, **kwargs):
+        time.sleep(3)
+        raise OSError("timed out")
+
+    monkeypatch.setattr(hub.socket, "create_connection", hanging_connect)
     hub.reset_cache()
     t0 = time.monotonic()
     try:
