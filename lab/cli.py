@@ -97,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--runs-dir", default=None)
     e.add_argument("--json", action="store_true")
 
+    m = sub.add_parser("mteb", help="MTEB Banking77Classification: accuracy / F1 for a model")
+    m.add_argument("--model", default="all-MiniLM-L6-v2", help="catalog key, Hub id, saved model folder or run id")
+    m.add_argument("--route", choices=["auto", "hub", "offline"], default="auto",
+                   help="hub: the mteb task's own data; offline: the bundled copy, same protocol")
+    m.add_argument("--max-test", type=_positive_int, default=None, help="stratified test subset (default: all 3,080)")
+    m.add_argument("--runs-dir", default=None)
+    m.add_argument("--json", action="store_true")
+
     r = sub.add_parser("runs", help="list stored runs")
     r.add_argument("--runs-dir", default=None)
     r.add_argument("--json", action="store_true")
@@ -299,17 +307,10 @@ def _describe_source(source: dict) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from lab.hub import configure_offline
-    from lab.models import check_model
-    from lab.store import valid_run_id
+    from lab.models import resolve_model
 
     configure_offline()
-    name = args.model
-    if valid_run_id(name):
-        store = _store(args.runs_dir)
-        if not store.model_dir(name).is_dir():
-            raise ModelError(f"Run {name} has no saved model in {store.root}.")
-        name = str(store.model_dir(name))
-    check_model(name, allow_local=True)
+    name = resolve_model(args.model, args.runs_dir)
 
     from lab.evaluation.sts import evaluate_sts, format_table
     from lab.models import load_model
@@ -321,6 +322,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(format_table(metrics))
     if args.json:
         print(json.dumps({"model": args.model, "split": args.split, "metrics": metrics, "elapsed_s": elapsed}))
+    return 0
+
+
+def cmd_mteb(args: argparse.Namespace) -> int:
+    from lab.evaluation.mteb import TASK_NAME, evaluate_banking77, format_table, resolve_route
+    from lab.hub import configure_offline
+    from lab.models import load_model, resolve_model
+
+    configure_offline()
+    resolve_route(args.route)  # fail fast (e.g. --route hub offline), before loading a model
+    if args.max_test is not None and args.max_test < 77:
+        raise CliError(f"--max-test: must be at least 77 (one test sentence per intent), got {args.max_test}")
+    name = resolve_model(args.model, args.runs_dir)
+    result = evaluate_banking77(load_model(name, allow_local=True), route=args.route, max_test=args.max_test)
+    print(f"MTEB {TASK_NAME} — {args.model}")
+    print(format_table(result, names=[args.model]))
+    if args.json:
+        print(json.dumps({"model": args.model, **result}))
     return 0
 
 
@@ -383,7 +402,14 @@ def cmd_losses(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "runs": cmd_runs, "recipes": cmd_recipes, "losses": cmd_losses}
+COMMANDS = {
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "mteb": cmd_mteb,
+    "runs": cmd_runs,
+    "recipes": cmd_recipes,
+    "losses": cmd_losses,
+}
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

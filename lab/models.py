@@ -103,6 +103,20 @@ def check_model(name: str, *, allow_local: bool = False, check_hub: bool = True)
     return ModelEntry(name, "hub", "A Hugging Face Hub model.", name)
 
 
+def resolve_model(name: str, runs_dir: str | None = None) -> str:
+    """For the CLI: a stored run id becomes its model folder; anything else is checked as a model name."""
+    from lab.paths import runs_dir as default_runs_dir
+    from lab.store import RunStore, valid_run_id
+
+    if valid_run_id(name):
+        store = RunStore(runs_dir or default_runs_dir())
+        if not store.model_dir(name).is_dir():
+            raise ModelError(f"Run {name} has no saved model in {store.root}.")
+        name = str(store.model_dir(name))
+    check_model(name, allow_local=True)
+    return name
+
+
 def load_model(
     name: str,
     *,

@@ -1,1 +1,1 @@
-"""Evaluation: STS-B similarity (the chapter's table); later MTEB and retrieval."""
+"""Evaluation: STS-B similarity (the chapter's table), MedQuAD retrieval, MTEB Banking77 classification."""
