@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import math
 import threading
 import time
@@ -46,19 +47,29 @@ DEFAULT_FORM: dict[str, Any] = {
     "max_seq_length": 0,
     "matryoshka_dims": "",
     "label": "",
+    "group_by_length": True,
 }
 
 # One-click starting points an instructor can pick; each is a partial form.
 PRESETS: dict[str, dict[str, Any]] = {
     "Quick demo: fine-tune MiniLM with MNRL (~40 s)": {},
     "Fastest: tiny random BERT with MNRL (~15 s)": {
-        "model": "tiny-bert", "max_train_samples": 1024, "batch_size": 32, "lr": 5e-4, "eval_steps": 8,
+        "model": "tiny-bert",
+        "max_train_samples": 1024,
+        "batch_size": 32,
+        "lr": 5e-4,
+        "eval_steps": 8,
     },
     "SBERT original: softmax on NLI classes": {
-        "recipe": "nli-3class", "loss": "softmax", "lr": 5e-5, "max_train_samples": 320,
+        "recipe": "nli-3class",
+        "loss": "softmax",
+        "lr": 5e-5,
+        "max_train_samples": 320,
     },
     "Regression: CoSENT on STS-B train scores": {
-        "recipe": "stsb-scores", "loss": "cosent", "max_train_samples": 320,
+        "recipe": "stsb-scores",
+        "loss": "cosent",
+        "max_train_samples": 320,
     },
     "Classic: triplet loss with a margin": {"recipe": "nli-triplets", "loss": "triplet"},
 }
@@ -120,7 +131,19 @@ def is_live(run_id: str | None) -> bool:
 
 
 def list_runs() -> list[RunRecord]:
-    return store().list_runs()
+    """Stored runs, newest first, each with its final metrics (metrics.json) in `meta["metrics"]`."""
+    records = store().list_runs()
+    for r in records:
+        if "metrics" not in r.meta:
+            r.meta["metrics"] = _read_metrics(r.run_id)
+    return records
+
+
+def _read_metrics(run_id: str) -> dict[str, Any]:
+    try:
+        return json.loads((store().run_dir(run_id) / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError):
+        return {}
 
 
 def load_run(run_id: str) -> RunRecord | None:
@@ -176,12 +199,36 @@ def loss_knobs(loss: str) -> list[str]:
     return [k.name for k in spec.knobs] if spec else []
 
 
+def recipe_knob_names() -> list[str]:
+    """Every knob any recipe has, once each (the form has one input per name, shown for the recipes that use it)."""
+    names: list[str] = []
+    for recipe in RECIPES.values():
+        names += [k.name for k in recipe.knobs if k.name not in names]
+    return names
+
+
+def recipe_knob_info(name: str) -> tuple[float, str, bool]:
+    for recipe in RECIPES.values():
+        for k in recipe.knobs:
+            if k.name == name:
+                return k.default, f"{k.help} Range {k.low:g}–{k.high:g}.", k.integer
+    raise KeyError(name)
+
+
+def recipe_knobs(recipe: str) -> list[str]:
+    r = RECIPES.get(recipe)
+    return [k.name for k in r.knobs] if r else []
+
+
 def recipe_text(recipe: str) -> str:
     r = RECIPES.get(recipe)
     if r is None:
         return ""
     fmt = FORMATS[r.format_key]
-    return f"{r.description}  \n*Format* `{r.format_key}`: {fmt.description}"
+    text = f"{r.description}  \n*Format* `{r.format_key}`: {fmt.description}"
+    if r.pipeline is not None:
+        text += "  \n*A multi-stage pipeline*: the plan below covers one training stage; the whole run takes longer."
+    return text
 
 
 # --- form → config ----------------------------------------------------------------------------
@@ -194,7 +241,9 @@ def _int_or_none(value: Any, zero_is_none: bool = True) -> int | None:
     return None if (zero_is_none and int(number) == 0) else int(number)
 
 
-def build_config(form: dict[str, Any], knobs: dict[str, Any] | None = None) -> RunConfig:
+def build_config(
+    form: dict[str, Any], knobs: dict[str, Any] | None = None, recipe_knob_values: dict[str, Any] | None = None
+) -> RunConfig:
     """One function from the form's values (keyed by RunConfig field) to a validated RunConfig.
 
     Raises ConfigError (bad values) or ModelError (unusable model) with a user-facing message.
@@ -210,6 +259,8 @@ def build_config(form: dict[str, Any], knobs: dict[str, Any] | None = None) -> R
     loss = str(f["loss"] or "")
     wanted = set(loss_knobs(loss))
     params = {k: v for k, v in (knobs or {}).items() if k in wanted and v is not None}
+    wanted_recipe = set(recipe_knobs(str(f["recipe"] or "")))
+    recipe_params = {k: v for k, v in (recipe_knob_values or {}).items() if k in wanted_recipe and v is not None}
     try:
         config = RunConfig(
             model=model,
@@ -228,6 +279,8 @@ def build_config(form: dict[str, Any], knobs: dict[str, Any] | None = None) -> R
             eval_split=str(f["eval_split"]),
             eval_max_pairs=_int_or_none(f.get("eval_max_pairs")),
             loss_params=params,
+            recipe_params=recipe_params,
+            group_by_length=bool(f.get("group_by_length", True)),
             matryoshka_dims=dims,
             data_source=str(f["data_source"]),
             label=str(f.get("label") or "").strip(),
@@ -250,20 +303,26 @@ class Preview:
 
 
 @functools.lru_cache(maxsize=16)
-def _prepared(recipe: str, seed: int, max_rows: int | None, data_source: str):
+def _prepared(recipe: str, seed: int, max_rows: int | None, data_source: str, params: tuple = ()):
     from lab.recipes import prepare
 
-    return prepare(recipe, seed=seed, max_rows=max_rows, data_source=data_source)
+    return prepare(recipe, seed=seed, max_rows=max_rows, data_source=data_source, params=dict(params))
 
 
-def preview(recipe: str, seed: int = 42, max_rows: int | None = None, data_source: str = "auto", n: int = 5) -> Preview:
+def preview(
+    recipe: str,
+    seed: int = 42,
+    max_rows: int | None = None,
+    data_source: str = "auto",
+    n: int = 5,
+    params: dict[str, Any] | None = None,
+) -> Preview:
     """The first `n` rows exactly as the loss will get them (same seed, same limit), with column roles."""
     if recipe not in RECIPES:
         raise ConfigError(f"Unknown recipe '{recipe}'.")
-    data = _prepared(recipe, int(seed), max_rows, data_source)
+    data = _prepared(recipe, int(seed), max_rows, data_source, tuple(sorted((params or {}).items())))
     fmt = RECIPES[recipe].format
     head = data.rows.head(n).copy()
-    head.columns = [f"{c} ({fmt.role_of(c)})" for c in head.columns]
     for col in head.columns:
         if head[col].dtype == float:
             head[col] = head[col].round(3)
@@ -293,9 +352,14 @@ def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, 
     one_eval_s = 2 * pairs / (_ENCODE.get(kind, 60.0) * gpu)
     evals = 2 + (steps // config.eval_steps if config.eval_steps else 0)
     startup_s = (0.0 if WARMUP.ready("sentence_transformers") else 12.0) + (0.5 if kind == "tiny" else 2.0)
-    return {"steps": steps, "rows": rows, "train_s": train_s, "eval_s": evals * one_eval_s,
-            "total_s": startup_s + train_s + evals * one_eval_s, "first_loss_s": startup_s + one_eval_s
-            + config.logging_steps * config.batch_size / speed}
+    return {
+        "steps": steps,
+        "rows": rows,
+        "train_s": train_s,
+        "eval_s": evals * one_eval_s,
+        "total_s": startup_s + train_s + evals * one_eval_s,
+        "first_loss_s": startup_s + one_eval_s + config.logging_steps * config.batch_size / speed,
+    }
 
 
 # --- background warm-up of heavy imports ----------------------------------------------------------
@@ -336,13 +400,42 @@ class Warmup:
         return all(s not in ("waiting", "loading") for s in self.state.values())
 
     def describe(self) -> str:
-        icons = {"ready": "✅", "loading": "⏳", "waiting": "⏳"}
         parts = []
         for module, name in self.MODULES:
             s = self.state[module]
             took = f" ({self.seconds[module]:.0f} s)" if module in self.seconds and s == "ready" else ""
-            parts.append(f"{icons.get(s, '⚠️')} {name} {s}{took}")
+            parts.append(f"{name} **{s}**{took}")
         return "Libraries: " + " · ".join(parts)
 
 
 WARMUP = Warmup()
+
+
+# --- export -------------------------------------------------------------------------------------------
+def export_zip(run_id: str):
+    """A fresh zip of the run's model (and its training script) in a temp dir; raises FileNotFoundError."""
+    from lab.export import zip_model
+
+    record = load_run(run_id)
+    if record is None:
+        raise FileNotFoundError("No such run.")
+    return zip_model(store().model_dir(run_id), run_id, _config_or_none(record.config))
+
+
+def export_script(run_id: str) -> str:
+    from lab.export import training_script
+
+    record = load_run(run_id)
+    if record is None:
+        raise FileNotFoundError("No such run.")
+    config = _config_or_none(record.config)
+    if config is None:
+        raise ConfigError("This run's stored config can no longer be read by this version of the lab.")
+    return training_script(config, run_id)
+
+
+def _config_or_none(data: dict[str, Any]) -> RunConfig | None:
+    try:
+        return RunConfig.from_dict(data)
+    except (ConfigError, TypeError):
+        return None

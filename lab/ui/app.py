@@ -1,0 +1,66 @@
+"""Builds the whole app (`build_app`) from one module per tab, and the launch settings (`launch_kwargs`)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import gradio as gr
+
+from lab import service
+from lab.ui import compare_tab, explore_tab, learn_tab, train_tab
+from lab.ui.state import CSS
+
+TITLE = "Contrastive Lab"
+
+
+def build_app() -> gr.Blocks:
+    """The Blocks app. Cheap: no model, no heavy import, no store access until a page or a handler asks."""
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 3600)) as demo:
+        with gr.Row():
+            gr.Markdown(f"# {TITLE}\nTrain text-embedding models with contrastive losses, and see what each "
+                        "choice does.", elem_id="title")
+            warm = gr.Markdown(service.WARMUP.describe(), elem_id="warmup")
+        warm_timer = gr.Timer(2.0)
+        with gr.Tabs():
+            with gr.Tab("Train", id="train"):
+                train_tab.build(demo)
+            with gr.Tab("Compare", id="compare") as compare:
+                compare_tab.build(demo, compare)
+            with gr.Tab("Explore", id="explore") as explore:
+                explore_tab.build(demo, explore)
+            with gr.Tab("Learn", id="learn"):
+                learn_tab.build()
+        warm_timer.tick(_warm_status, None, [warm, warm_timer], queue=False, api_visibility="private")
+        demo.load(_warm_status, None, [warm, warm_timer], show_progress="hidden", api_visibility="private")
+    demo.queue(max_size=None, default_concurrency_limit=1)
+    return demo
+
+
+def _warm_status():
+    done = service.WARMUP.all_done()
+    return service.WARMUP.describe(), gr.Timer(active=not done)
+
+
+def launch_kwargs(**overrides: Any) -> dict[str, Any]:
+    """The launch settings from the house notes: local by default, no SSR, no file access beyond the cache."""
+    kwargs: dict[str, Any] = {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        "ssr_mode": False,
+        "max_file_size": "20mb",
+        "allowed_paths": [],
+        "run_history": False,
+        "enable_monitoring": False,
+        "footer_links": ["api", "gradio"],
+        "theme": gr.themes.Soft(primary_hue="indigo"),
+        "css": CSS,
+    }
+    kwargs.update(overrides)
+    return kwargs
+
+
+def after_launch() -> None:
+    """Start the job manager (marks runs a dead server left behind) and warm the heavy imports in the background."""
+    service.manager()
+    service.WARMUP.start()

@@ -1,0 +1,96 @@
+"""The Explore tab: a 2-D map of sample sentences from the base and the trained model side by side, nearest
+neighbours before/after, and the similarity of two sentences before/after. Models live in lab.explore.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from lab import charts, explore, service
+from lab.models import CATALOG
+from lab.ui.state import user_errors
+
+_EXPLORE = {"concurrency_limit": 1, "concurrency_id": "explore"}  # one embedding job at a time
+
+
+def build(demo: gr.Blocks, tab: gr.Tab) -> None:
+    gr.Markdown(
+        "Pick a finished run to see its **base model (left)** and **trained model (right)** embed the *same* "
+        "sentences, or pick a base model alone. Points that are close were embedded close together. "
+        "UMAP's first use in a fresh server compiles code (≈20–30 s); PCA is instant. "
+        "Exploring while a run trains slows both down (2 CPU cores).", elem_classes="lab-note")
+    with gr.Row():
+        choice = gr.Dropdown(_base_choices(), value=None, label="Run or base model", elem_id="explore-pick", scale=3)
+        dataset = gr.Radio([(v, k) for k, v in explore.DATASET_LABELS.items()], value="banking77",
+                           label="Sentences", scale=3)
+        method = gr.Radio([("UMAP", "umap"), ("PCA", "pca")], value="umap", label="Projection", scale=1)
+        size = gr.Slider(100, 800, value=300, step=50, label="Sentences", scale=2)
+    go_btn = gr.Button("Embed & project", variant="primary", elem_id="project")
+    with gr.Row():
+        plot_before = gr.Plot(label="Before (base model)", elem_id="umap-before")
+        plot_after = gr.Plot(label="After (trained model)", elem_id="umap-after")
+
+    gr.Markdown("### Nearest neighbours among 1,000 STS-B sentences")
+    with gr.Row():
+        query = gr.Textbox("A man is playing a guitar.", label="Sentence", scale=4, max_lines=2)
+        k = gr.Slider(1, 10, value=5, step=1, label="k", scale=1)
+        nn_btn = gr.Button("Search", scale=1, elem_id="nn-search")
+    with gr.Row():
+        nn_before = gr.Dataframe(label="Before", interactive=False, wrap=True, elem_id="nn-before")
+        nn_after = gr.Dataframe(label="After", interactive=False, wrap=True, elem_id="nn-after")
+
+    gr.Markdown("### Similarity of two sentences")
+    with gr.Row():
+        sent_a = gr.Textbox("A woman is slicing an onion.", label="Sentence A", max_lines=2)
+        sent_b = gr.Textbox("Someone is cutting vegetables.", label="Sentence B", max_lines=2)
+        sim_btn = gr.Button("Compare", scale=0, min_width=120, elem_id="sim-go")
+    sim_md = gr.Markdown(elem_id="sim-result")
+
+    tab.select(_refresh, choice, choice, concurrency_limit=None, api_visibility="private")
+    go_btn.click(project, [choice, dataset, size, method], [plot_before, plot_after], api_name="project", **_EXPLORE)
+    nn_btn.click(neighbours, [choice, query, k], [nn_before, nn_after], api_name="neighbours", **_EXPLORE)
+    query.submit(neighbours, [choice, query, k], [nn_before, nn_after], api_visibility="private", **_EXPLORE)
+    sim_btn.click(similarity, [choice, sent_a, sent_b], sim_md, api_name="similarity", **_EXPLORE)
+
+
+def _base_choices() -> list[tuple[str, str]]:
+    return [(f"base model: {k}", f"base:{k}") for k, e in CATALOG.items() if e.kind in ("bundled", "tiny")]
+
+
+def _choices() -> list[tuple[str, str]]:
+    runs = [r for r in service.list_runs() if service.has_model(r.run_id)]
+    return [(charts.run_label(r.run_id, r.config), f"run:{r.run_id}") for r in runs] + _base_choices()
+
+
+def _refresh(current: str | None):
+    choices = _choices()
+    values = [v for _, v in choices]
+    return gr.Dropdown(choices=choices, value=current if current in values else (values[0] if values else None))
+
+
+def _need(choice: str | None) -> str:
+    if not choice:
+        raise gr.Error("Pick a run or a base model first.")
+    return choice
+
+
+@user_errors
+def project(choice: str | None, dataset: str, size: float, method: str):
+    before, after = explore.projection_figures(_need(choice), dataset, int(size), method)
+    return before, after
+
+
+@user_errors
+def neighbours(choice: str | None, query: str, k: float):
+    before, after = explore.neighbour_tables(_need(choice), query, int(k))
+    return before, after
+
+
+@user_errors
+def similarity(choice: str | None, a: str, b: str) -> str:
+    before, after = explore.pair_similarity(_need(choice), a, b)
+    if after is None:
+        return f"cosine similarity: **{before:.3f}**"
+    arrow = "closer" if after > before else "further apart"
+    return (f"cosine similarity before: **{before:.3f}** → after: **{after:.3f}** "
+            f"({after - before:+.3f}: training moved them {arrow}).")

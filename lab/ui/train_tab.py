@@ -1,0 +1,339 @@
+"""The Train tab: the form (model, recipe, compatible losses, knobs), a preview of what the loss receives,
+Start/Cancel, and the live view (status, loss and STS-B charts, results, export) polled with a gr.Timer.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from lab import charts, service
+from lab.config import ConfigError
+from lab.losses import LOSSES
+from lab.models import ModelError
+from lab.ui.state import JOB_STORAGE_KEY, POLL_S, empty_frame, user_errors
+
+# The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
+FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
+             "seed", "eval_steps", "logging_steps", "eval_max_pairs", "label", "pooling", "max_seq_length",
+             "eval_split", "data_source", "matryoshka_dims", "group_by_length")
+KNOB_KEYS = tuple(service.knob_names())
+RECIPE_KNOB_KEYS = tuple(service.recipe_knob_names())
+
+
+@dataclass
+class TrainTab:
+    job_id: gr.BrowserState
+    seen: gr.State
+    timer: gr.Timer
+    view: list[gr.components.Component]  # what `render` fills, in order
+
+
+def build(demo: gr.Blocks) -> TrainTab:
+    d = service.DEFAULT_FORM
+    form: dict[str, gr.components.Component] = {}
+    knobs: dict[str, gr.components.Component] = {}
+    rknobs: dict[str, gr.components.Component] = {}
+    job_id = gr.BrowserState(None, storage_key=JOB_STORAGE_KEY)
+    seen = gr.State(None)
+    timer = gr.Timer(POLL_S, active=False)
+
+    with gr.Row(equal_height=False):
+        # --- left: the form -----------------------------------------------------------------------------
+        with gr.Column(scale=5, min_width=380):
+            preset = gr.Dropdown(list(service.PRESETS), value=None, label="Start from a preset (optional)",
+                                 elem_id="preset")
+            with gr.Group():
+                form["model"] = gr.Dropdown(_model_choices(), value=d["model"], label="Base model")
+                form["hub_id"] = gr.Textbox("", label="…or a Hugging Face Hub model id (overrides the list)",
+                                            placeholder="e.g. sentence-transformers/all-mpnet-base-v2", max_lines=1)
+            form["recipe"] = gr.Dropdown(service.recipe_choices(), value=d["recipe"], label="Training data recipe")
+            recipe_md = gr.Markdown(service.recipe_text(d["recipe"]), elem_classes="lab-note")
+            with gr.Row():
+                for name in RECIPE_KNOB_KEYS:
+                    default, help_text, integer = service.recipe_knob_info(name)
+                    rknobs[name] = gr.Number(default, label=f"Recipe knob: {name}", info=help_text,
+                                             precision=0 if integer else None, elem_id=f"rknob-{name}",
+                                             visible=name in service.recipe_knobs(d["recipe"]))
+            form["loss"] = gr.Dropdown(service.loss_choices(d["recipe"]), value=d["loss"],
+                                       label="Loss (only those that fit the recipe's data format)")
+            loss_md = gr.Markdown(_loss_text(d["loss"]), elem_classes="lab-note")
+            with gr.Row():
+                form["max_train_samples"] = gr.Number(d["max_train_samples"], label="Max train samples", precision=0,
+                                                      minimum=1, info="Random subset (seeded).")
+                form["epochs"] = gr.Number(d["epochs"], label="Epochs", minimum=0.01, step=0.5)
+                form["batch_size"] = gr.Number(d["batch_size"], label="Batch size", precision=0, minimum=1,
+                                               info="Also the number of in-batch negatives for MNRL.")
+            with gr.Row():
+                form["lr"] = gr.Number(d["lr"], label="Learning rate", minimum=1e-8, step=1e-5)
+                form["warmup_ratio"] = gr.Number(d["warmup_ratio"], label="Warm-up ratio", minimum=0, maximum=0.9,
+                                                 step=0.05)
+                form["seed"] = gr.Number(d["seed"], label="Seed", precision=0, minimum=0)
+            with gr.Row():
+                form["eval_steps"] = gr.Number(d["eval_steps"], label="Evaluate STS-B every K steps", precision=0,
+                                               minimum=0, info="0: only before and after.")
+                form["logging_steps"] = gr.Number(d["logging_steps"], label="Log loss every N steps", precision=0,
+                                                  minimum=1)
+                form["eval_max_pairs"] = gr.Number(d["eval_max_pairs"], label="STS-B pairs per eval", precision=0,
+                                                   minimum=0, info="0: the whole split (1,500).")
+            with gr.Row():
+                for name in KNOB_KEYS:
+                    default, help_text, integer = service.knob_info(name)
+                    knobs[name] = gr.Number(default, label=f"Loss knob: {name}", info=help_text,
+                                            precision=0 if integer else None,
+                                            visible=name in service.loss_knobs(d["loss"]), elem_id=f"knob-{name}")
+            with gr.Accordion("More settings", open=False):
+                with gr.Row():
+                    form["pooling"] = gr.Dropdown(["model default", "mean", "cls"], value="model default",
+                                                  label="Pooling")
+                    form["max_seq_length"] = gr.Number(0, label="Max sequence length", precision=0, minimum=0,
+                                                       info="0: the model's own.")
+                    form["matryoshka_dims"] = gr.Textbox("", label="Matryoshka dims", placeholder="e.g. 384,128,64",
+                                                         info="Empty: no Matryoshka wrapper.", max_lines=1)
+                with gr.Row():
+                    form["eval_split"] = gr.Radio(["validation", "test"], value=d["eval_split"], label="STS-B split")
+                    form["data_source"] = gr.Radio(["auto", "offline", "hub"], value=d["data_source"],
+                                                   label="Data source", info="auto: the Hub if reachable.")
+                form["group_by_length"] = gr.Checkbox(
+                    d["group_by_length"], label="Batch texts of similar length (less padding, faster on CPU)")
+                form["label"] = gr.Textbox("", label="Run label (optional)", max_lines=1, placeholder="e.g. lr 1e-4")
+            plan_md = gr.Markdown(elem_id="estimate")
+            with gr.Row():
+                start_btn = gr.Button("▶ Start training", variant="primary", elem_id="start")
+                cancel_btn = gr.Button("■ Cancel", variant="stop", elem_id="cancel", interactive=False)
+
+        # --- right: the live view -----------------------------------------------------------------------
+        with gr.Column(scale=7, min_width=420):
+            status = gr.Markdown(charts.status_text("", []), elem_id="status")
+            with gr.Row():
+                loss_plot = gr.LinePlot(empty_frame("step", "loss"), x="step", y="loss", title="Training loss",
+                                        x_title="step", y_title="loss", height=250, elem_id="loss-plot",
+                                        tooltip="all")
+                eval_plot = gr.LinePlot(empty_frame("step", "spearman", "phase"), x="step", y="spearman",
+                                        title="STS-B spearman (cosine)", x_title="step", y_title="spearman",
+                                        height=250, elem_id="eval-plot", tooltip="all")
+            with gr.Column(visible=False) as result_box:
+                sts_table = gr.Dataframe(label="STS-B before → after (pearson / spearman per similarity)",
+                                         elem_id="sts-table", interactive=False, wrap=True)
+                source_md = gr.Markdown(elem_classes="lab-note", elem_id="source")
+                with gr.Row():
+                    zip_btn = gr.Button("⬇ Download model (.zip)", size="sm")
+                    code_btn = gr.Button("</> Show training code", size="sm")
+                zip_file = gr.File(label="Model zip", visible=False, interactive=False)
+                code = gr.Code(label="The same training as a plain sentence-transformers script", language="python",
+                               visible=False, interactive=False)
+            with gr.Accordion("Preview: five rows exactly as the loss receives them", open=True):
+                roles_md = gr.Markdown(elem_classes="lab-note")
+                preview_df = gr.Dataframe(interactive=False, wrap=True, elem_id="preview", max_height=320)
+                preview_src = gr.Markdown(elem_classes="lab-note")
+
+    for key, comp in form.items():  # stable ids for tests and screenshots
+        comp.elem_id = f"form-{key}"
+    form_inputs = [form[k] for k in FORM_KEYS] + [knobs[k] for k in KNOB_KEYS] + [rknobs[k] for k in RECIPE_KNOB_KEYS]
+    view = [status, loss_plot, eval_plot, result_box, sts_table, source_md, cancel_btn]
+
+    # --- form wiring (cheap, unqueued) ---------------------------------------------------------------
+    form["recipe"].change(_on_recipe, [form["recipe"], form["loss"]],
+                          [form["loss"], recipe_md, *[rknobs[k] for k in RECIPE_KNOB_KEYS]], queue=False,
+                          api_visibility="private")
+    form["loss"].change(_on_loss, form["loss"], [loss_md, *[knobs[k] for k in KNOB_KEYS]], queue=False,
+                        api_visibility="private")
+    preset.input(_on_preset, preset, form_inputs, queue=False, api_visibility="private")
+    plan_out = [plan_md, roles_md, preview_df, preview_src]
+    for comp in form_inputs:
+        comp.change(_plan, form_inputs, plan_out, concurrency_limit=None, trigger_mode="always_last",
+                    show_progress="hidden", api_visibility="private")
+    demo.load(_plan, form_inputs, plan_out, show_progress="hidden", api_visibility="private")
+
+    # --- the job: start / poll / cancel ------------------------------------------------------------------
+    start_btn.click(start, [job_id, *form_inputs], [job_id, timer, seen, *view], concurrency_limit=None,
+                    show_progress="minimal", api_name="start")
+    timer.tick(poll, [job_id, seen], [*view, timer, seen], queue=False, show_progress="hidden", api_name="poll")
+    cancel_btn.click(cancel, job_id, status, queue=False, api_name="cancel")
+    demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
+              api_visibility="private")
+    zip_btn.click(export_zip, job_id, zip_file, concurrency_limit=4, api_name="export_zip")
+    code_btn.click(show_code, job_id, code, concurrency_limit=None, api_name="show_code")
+    return TrainTab(job_id, seen, timer, view)
+
+
+def _model_choices() -> list[tuple[str, str]]:
+    return [(label.split(":")[0].split(" with ")[0], key) for label, key in service.model_choices()]
+
+
+# --- form handlers ----------------------------------------------------------------------------------------
+def _on_recipe(recipe: str, loss: str):
+    choices = service.loss_choices(recipe)
+    keys = [k for _, k in choices]
+    wanted = set(service.recipe_knobs(recipe))
+    return (gr.Dropdown(choices=choices, value=loss if loss in keys else (keys[0] if keys else None)),
+            service.recipe_text(recipe), *[gr.Number(visible=k in wanted) for k in RECIPE_KNOB_KEYS])
+
+
+def _loss_text(loss: str) -> str:
+    spec = LOSSES.get(loss)
+    return f"*What it optimises*: {spec.description}" if spec else ""
+
+
+def _on_loss(loss: str):
+    wanted = set(service.loss_knobs(loss))
+    return [_loss_text(loss), *[gr.Number(visible=name in wanted) for name in KNOB_KEYS]]
+
+
+def _on_preset(name: str):
+    values = {**service.DEFAULT_FORM, "hub_id": "", **service.PRESETS.get(name, {})}
+    out = []
+    for key in FORM_KEYS:
+        if key == "loss":
+            out.append(gr.Dropdown(choices=service.loss_choices(values["recipe"]), value=values["loss"]))
+        elif key == "pooling":
+            out.append(values["pooling"] or "model default")
+        else:
+            out.append(values.get(key, ""))
+    for key in KNOB_KEYS:
+        out.append(gr.Number(value=service.knob_info(key)[0], visible=key in service.loss_knobs(values["loss"])))
+    for key in RECIPE_KNOB_KEYS:
+        out.append(gr.Number(value=service.recipe_knob_info(key)[0],
+                             visible=key in service.recipe_knobs(values["recipe"])))
+    return out
+
+
+def _split(values: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Form values in `form_inputs` order → (form fields, loss knobs, recipe knobs)."""
+    n, m = len(FORM_KEYS), len(FORM_KEYS) + len(KNOB_KEYS)
+    return (dict(zip(FORM_KEYS, values[:n], strict=True)), dict(zip(KNOB_KEYS, values[n:m], strict=True)),
+            dict(zip(RECIPE_KNOB_KEYS, values[m:], strict=True)))
+
+
+def _plan(*values: Any):
+    """Estimate + preview for the current form; problems are shown inline, never raised."""
+    form, knobs, rknobs = _split(values)
+    try:
+        config = service.build_config(form, knobs, rknobs)
+    except (ConfigError, ModelError) as exc:
+        return f"**Check the settings**: {exc}", gr.skip(), gr.skip(), gr.skip()
+    try:
+        prev = service.preview(config.recipe, config.seed, config.max_train_samples, config.data_source,
+                               params=config.recipe_params)
+    except Exception as exc:  # data not loadable: say so, keep the form usable
+        return f"**Could not load the recipe's data**: {exc}", "", pd.DataFrame(), ""
+    est = service.estimate(config, prev.available_rows)
+    plan = (f"**Plan**: {est['rows']:,} rows → **{est['steps']} steps** of {config.batch_size} · "
+            f"about **{_fmt_s(est['total_s'])}** on this machine (training ≈ {_fmt_s(est['train_s'])}, "
+            f"STS-B evals ≈ {_fmt_s(est['eval_s'])}); first loss point after ≈ {_fmt_s(est['first_loss_s'])}.")
+    widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
+    return plan, prev.roles, gr.Dataframe(prev.rows, column_widths=widths), f"Source: {prev.source}"
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{max(1, round(seconds))} s"
+
+
+# --- job handlers -----------------------------------------------------------------------------------------
+@user_errors
+def start(job_id: str | None, *values: Any):
+    """Validate the form, queue the run, and return at once; the timer then follows it."""
+    if service.is_live(job_id):
+        gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
+        return (gr.skip(),) * (3 + 7)
+    form, knobs, rknobs = _split(values)
+    config = service.build_config(form, knobs, rknobs)
+    run_id = service.start(config)
+    return (run_id, gr.Timer(active=True), None, *render(run_id))
+
+
+def poll(job_id: str | None, seen: str | None):
+    """One timer tick: skip everything unless the job changed since this tab last saw it.
+
+    The view, the timer and the `seen` key all come from one snapshot, so a run that finishes mid-tick can
+    never leave the timer off while the page still shows it running.
+    """
+    version = service.version(job_id)
+    if version is not None and f"{job_id}:{version}:{service.manager().position(job_id)}" == seen:
+        return (*(gr.skip(),) * 7, gr.skip(), seen)
+    snap = service.snapshot(job_id)
+    if snap is None:
+        return (*render(None), gr.Timer(active=False), "none")
+    key = f"{snap.run_id}:{snap.version}:{snap.position}" if snap.version >= 0 else f"stored:{snap.status}"
+    if key == seen:
+        return (*(gr.skip(),) * 7, gr.skip(), seen)
+    return (*_view(snap), gr.Timer(active=snap.status in ("queued", "running")), key)
+
+
+def render(job_id: str | None) -> tuple[Any, ...]:
+    """The whole view for a run, in `TrainTab.view` order."""
+    snap = service.snapshot(job_id)
+    if snap is None:
+        return (charts.status_text("", []), empty_frame("step", "loss"), empty_frame("step", "spearman", "phase"),
+                gr.Column(visible=False), None, "", gr.Button(interactive=False))
+    return _view(snap)
+
+
+_cache: collections.OrderedDict[tuple, tuple[Any, ...]] = collections.OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _view(snap: Any) -> tuple[Any, ...]:
+    """Live runs are rendered once per (run, version, queue place) and shared by every polling tab."""
+    if snap.status not in ("queued", "running"):
+        return _render(snap, 0)
+    queue_length = service.manager().queue_length() if snap.status == "queued" else 0
+    key = (snap.run_id, snap.version, snap.position, queue_length)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    view = _render(snap, queue_length)
+    with _cache_lock:
+        _cache[key] = view
+        while len(_cache) > 64:
+            _cache.popitem(last=False)
+    return view
+
+
+def _render(snap: Any, queue_length: int) -> tuple[Any, ...]:
+    events = list(snap.events)
+    done = snap.status not in ("queued", "running")
+    before, after = charts.metrics_of(events)
+    table = charts.sts_table(before, after) if (done and before) else None
+    return (
+        charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
+        charts.loss_frame(events),
+        charts.eval_frame(events),
+        gr.Column(visible=done and bool(before or service.has_model(snap.run_id))),
+        table,
+        charts.source_text(events),
+        gr.Button(interactive=not done),
+    )
+
+
+# Name the API parameters after the form keys, so gradio_client can call /start with keywords.
+start.__signature__ = inspect.Signature(
+    [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+     for n in ("job_id", *FORM_KEYS, *KNOB_KEYS, *(f"recipe_{k}" for k in RECIPE_KNOB_KEYS))])
+
+
+def cancel(job_id: str | None) -> str:
+    if service.cancel(job_id):
+        gr.Info("Cancel requested: the run stops after the current step and keeps the model so far.")
+        return "**Stopping** after the current step…"
+    return gr.skip()
+
+
+@user_errors
+def export_zip(job_id: str | None):
+    if not job_id or not service.has_model(job_id):
+        raise gr.Error("No trained model to download yet.")
+    return gr.File(value=str(service.export_zip(job_id)), visible=True)
+
+
+@user_errors
+def show_code(job_id: str | None):
+    if not job_id or service.snapshot(job_id) is None:
+        raise gr.Error("Start a run first: the code is generated from its settings.")
+    return gr.Code(value=service.export_script(job_id), visible=True)

@@ -1,0 +1,118 @@
+"""Launch the app on a scratch run store, train two short runs from the UI, and save a screenshot of every tab
+to assets/screenshots/. Also prints the timings the README quotes (first page, Start → first loss point).
+
+    .venv/bin/python scripts/screenshots.py [--out assets/screenshots] [--port 7870]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+def wait_for(url: str, timeout_s: float = 60.0) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout_s:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+
+
+def pick(page, elem_id: str, option: str) -> None:
+    """Choose `option` (visible text, substring) in a gradio Dropdown."""
+    page.locator(f"#{elem_id} input").first.click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
+    ap.add_argument("--port", type=int, default=7870)
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = tempfile.mkdtemp(prefix="lab-shots-runs-")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "LAB_RUNS_DIR": runs,
+           "GRADIO_SERVER_PORT": str(args.port)}
+    url = f"http://127.0.0.1:{args.port}/"
+    t_launch = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_for(url)
+        print(f"first page: {time.perf_counter() - t_launch:.1f} s after launch")
+        from playwright.sync_api import expect, sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                        args=["--no-sandbox", "--disable-dev-shm-usage"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            expect(page.locator("#start")).to_be_visible(timeout=30_000)
+            expect(page.locator("#warmup")).to_contain_text("sentence-transformers ready", timeout=90_000)
+
+            # Run 1: the default settings (MiniLM + MNRL), smaller so the script is quick.
+            page.locator("#start").click()
+            t0 = time.perf_counter()
+            page.wait_for_function(
+                "() => /step [1-9]/.test(document.querySelector('#status')?.innerText || '')", timeout=180_000,
+                polling=100)
+            expect(page.locator("#loss-plot .mark-line path").first).to_be_attached(timeout=30_000)
+            print(f"Start → first loss point: {time.perf_counter() - t0:.1f} s (default MiniLM run)")
+            page.wait_for_timeout(6000)
+            page.screenshot(path=str(out / "train-running.png"), full_page=True)
+            expect(page.locator("#status")).to_contain_text("Done", timeout=600_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "train-done.png"), full_page=True)
+
+            # Run 2: the tiny-bert preset, for something to compare.
+            pick(page, "preset", "Fastest")
+            page.wait_for_timeout(1500)
+            page.locator("#start").click()
+            expect(page.locator("#status")).not_to_contain_text("Done", timeout=30_000)
+            expect(page.locator("#status")).to_contain_text("Done", timeout=600_000)
+
+            page.get_by_role("tab", name="Compare").click()
+            expect(page.locator("#runs-table")).to_contain_text("tiny-bert", timeout=30_000)
+            expect(page.locator("#runs-table")).not_to_contain_text("running", timeout=30_000)
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(out / "compare.png"), full_page=True)
+
+            page.get_by_role("tab", name="Explore").click()
+            page.wait_for_timeout(1500)
+            pick(page, "explore-pick", "all-MiniLM-L6-v2 · nli-triplets")
+            page.locator("#project").click()
+            expect(page.locator("#umap-after .main-svg").first).to_be_visible(timeout=240_000)
+            page.locator("#nn-search").click()
+            expect(page.locator("#nn-after")).to_contain_text("guitar", timeout=120_000)
+            page.locator("#sim-go").click()
+            expect(page.locator("#sim-result")).to_contain_text("after", timeout=120_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "explore.png"), full_page=True)
+
+            page.get_by_role("tab", name="Learn").click()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(out / "learn.png"), full_page=True)
+            browser.close()
+        print(f"screenshots in {out}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

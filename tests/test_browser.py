@@ -1,0 +1,110 @@
+"""The app in headless Chromium: train tiny-bert from the UI, watch the charts, reload mid-run and re-attach,
+then open Compare and Explore on the finished run."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    os.environ.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+                      LAB_RUNS_DIR=str(tmp_path_factory.mktemp("runs")),
+                      GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp("gradio")))
+    from lab import service
+    from lab.ui.app import after_launch, build_app, launch_kwargs
+
+    service.reset_for_tests()
+    demo = build_app()
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(server_port=None))
+    after_launch()
+    yield local_url
+    demo.close()
+    service.reset_for_tests()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+def _pick(page, elem_id: str, option: str) -> None:
+    page.locator(f"#{elem_id} input").first.click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+
+
+def _fill(page, key: str, value: str) -> None:
+    box = page.locator(f"#form-{key} input").first
+    box.fill(value)
+    box.press("Tab")
+
+
+def _points(page, elem_id: str) -> int:
+    """How many data points the Vega line plot draws (its tooltip-carrying symbols/paths)."""
+    return page.evaluate(
+        """id => { const v = document.querySelector('#' + id + ' .vega-embed');
+                   if (!v) return 0; const p = v.querySelectorAll('.mark-line path, .mark-symbol path');
+                   return p.length; }""",
+        elem_id,
+    )
+
+
+def test_train_reload_compare_explore(url, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    expect(page.locator("#start")).to_be_visible(timeout=30_000)
+    _pick(page, "form-model", "tiny-bert")
+    _fill(page, "max_train_samples", "1024")
+    _fill(page, "eval_steps", "16")
+    _fill(page, "eval_max_pairs", "50")
+    expect(page.locator("#estimate")).to_contain_text("64 steps", timeout=15_000)
+    page.locator("#start").click()
+
+    # The loss chart gets points while the run is live.
+    expect(page.locator("#status")).to_contain_text("Training", timeout=120_000)
+    page.wait_for_function("() => /step [1-9]/.test(document.querySelector('#status').innerText)", timeout=60_000)
+    expect(page.locator("#loss-plot .mark-line path").first).to_be_attached(timeout=30_000)
+
+    # Reload mid-run: the job id comes back from BrowserState and the view re-attaches.
+    page.reload()
+    expect(page.locator("#status")).to_contain_text("step", timeout=30_000)
+    expect(page.locator("#loss-plot .mark-line path").first).to_be_attached(timeout=30_000)
+    expect(page.locator("#cancel")).to_be_enabled()
+
+    # The run finishes; the STS-B table and the data source appear.
+    expect(page.locator("#status")).to_contain_text("Done", timeout=300_000)
+    expect(page.locator("#sts-table")).to_contain_text("cosine", timeout=10_000)
+    expect(page.locator("#sts-table")).to_contain_text("manhattan")
+    expect(page.locator("#source")).to_contain_text("bundled offline copy")
+    expect(page.locator("#eval-plot .mark-line path").first).to_be_attached()
+
+    # Compare: the run is in the table, and its curves are overlaid.
+    page.get_by_role("tab", name="Compare").click()
+    expect(page.locator("#runs-table")).to_contain_text("tiny-bert", timeout=30_000)
+    expect(page.locator("#compare-loss .mark-line path").first).to_be_attached(timeout=30_000)
+
+    # Explore: project the finished run's base and trained embeddings (PCA keeps the test quick).
+    page.get_by_role("tab", name="Explore").click()
+    page.wait_for_timeout(1000)
+    _pick(page, "explore-pick", "tiny-bert · nli-triplets")
+    page.get_by_label("PCA").check()
+    page.locator("#project").click()
+    expect(page.locator("#umap-before .main-svg").first).to_be_visible(timeout=120_000)
+    expect(page.locator("#umap-after .main-svg").first).to_be_visible(timeout=60_000)
+    page.locator("#sim-go").click()
+    expect(page.locator("#sim-result")).to_contain_text("after", timeout=60_000)
+    page.close()

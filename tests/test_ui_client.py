@@ -1,0 +1,82 @@
+"""The app over HTTP with gradio_client: start / poll / cancel a real tiny-bert run through the named endpoints."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+TINY = {"model": "tiny-bert", "max_train_samples": 64, "batch_size": 16, "logging_steps": 1, "eval_steps": 2,
+        "eval_max_pairs": 20}
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    os.environ.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+                      LAB_RUNS_DIR=str(tmp_path_factory.mktemp("runs")),
+                      GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp("gradio")))
+    from lab import service
+    from lab.ui.app import after_launch, build_app, launch_kwargs
+
+    service.reset_for_tests()
+    demo = build_app()
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(server_port=None))
+    after_launch()
+    yield local_url
+    demo.close()
+    service.reset_for_tests()
+
+
+def _poll_until(client, job_id, text, timeout_s=180):
+    deadline = time.time() + timeout_s
+    last = None
+    while time.time() < deadline:
+        out = client.predict(job_id, api_name="/poll")
+        if isinstance(out[0], str):
+            last = out
+            if text in out[0]:
+                return out
+        time.sleep(0.5)
+    raise AssertionError(f"never saw {text!r}; last: {last and last[0]}")
+
+
+def test_start_poll_finish(url):
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    t0 = time.perf_counter()
+    out = client.predict(job_id=None, **TINY, api_name="/start")
+    assert time.perf_counter() - t0 < 5  # Start returns at once
+    job_id = out[0]
+    assert len(job_id) == 24 and ("Queued" in out[2] or "Running" in out[2])
+    done = _poll_until(client, job_id, "Done")
+    loss, evals, table = done[1], done[2], done[3]
+    assert len(loss["data"]) >= 2 and any(row[2] == "before" for row in evals["data"])
+    assert table["headers"][0] == "similarity" and len(table["data"]) == 4
+    code = client.predict(job_id, api_name="/show_code")
+    assert "SentenceTransformerTrainer" in str(code)
+    runs = client.predict([], api_name="/runs")
+    assert job_id[:8] in str(runs[0])
+
+
+def test_cancel_a_running_job(url):
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    job_id = client.predict(job_id=None, **{**TINY, "max_train_samples": 2000}, api_name="/start")[0]
+    _poll_until(client, job_id, "Training")
+    assert "Stopping" in client.predict(job_id, api_name="/cancel")
+    _poll_until(client, job_id, "Cancelled", timeout_s=60)
+
+
+def test_bad_model_is_an_error_not_a_crash(url):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(url, verbose=False)
+    with pytest.raises(AppError, match="not a known model"):
+        client.predict(job_id=None, **{**TINY, "hub_id": "../etc/passwd"}, api_name="/start")
+    assert client.predict(None, api_name="/poll")[0].startswith("No run yet")

@@ -1,0 +1,138 @@
+"""The Train tab's handlers called directly (no server), with a fake runner that emits events instantly."""
+
+from __future__ import annotations
+
+import threading
+
+import gradio as gr
+import pandas as pd
+import pytest
+
+from lab import service
+from lab.store import RunStore
+from lab.training.events import Eval, Finished, Log, Stage, Started
+from lab.training.jobs import JobManager
+from lab.ui import compare_tab, train_tab
+from lab.ui.app import build_app
+
+M = {f"{s}_{sim}": 0.5 for s in ("pearson", "spearman") for sim in ("cosine", "euclidean", "manhattan", "dot")}
+gate = threading.Event()
+
+
+def fake_runner(config, ctx):
+    ctx.emit(Stage(name="data", message="Preparing data"))
+    ctx.emit(Eval(step=0, phase="before", metrics=M))
+    ctx.emit(Started(total_steps=4, train_rows=64, row_counts={"used": 64, "transformed": 100},
+                     source={"name": "NLI", "origin": "bundled", "detail": "x"}, device="cpu", versions={}))
+    ctx.emit(Stage(name="train", message="Training"))
+    for step in (1, 2):
+        ctx.emit(Log(step=step, total_steps=4, loss=3.0 / step, lr=1e-5, epoch=0.5, samples_per_s=10.0))
+    gate.wait(10)  # hold the run "running" until the test lets it finish
+    ctx.emit(Eval(step=4, phase="after", metrics={**M, "spearman_cosine": 0.6}))
+    return Finished(status="cancelled" if ctx.stop.is_set() else "completed", metrics_before=M,
+                    metrics_after={**M, "spearman_cosine": 0.6}, train_samples_per_s=10, train_runtime_s=1,
+                    steps=4, model_dir=str(ctx.run_dir / "model"))
+
+
+@pytest.fixture()
+def manager(tmp_path, monkeypatch):
+    service.reset_for_tests()
+    m = JobManager(RunStore(tmp_path), runner=fake_runner)
+    monkeypatch.setattr(service, "_manager", m)
+    gate.clear()
+    yield m
+    gate.set()
+    m.close()
+    monkeypatch.setattr(service, "_manager", None)
+
+
+def _values(**changes):
+    form = {**service.DEFAULT_FORM, "hub_id": "", "model": "tiny-bert", **changes}
+    knobs = {k: service.knob_info(k)[0] for k in train_tab.KNOB_KEYS}
+    rknobs = [service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS]
+    return [form[k] for k in train_tab.FORM_KEYS] + [knobs[k] for k in train_tab.KNOB_KEYS] + rknobs
+
+
+def test_build_app_names_its_endpoints():
+    demo = build_app()
+    names = {d.get("api_name") for d in demo.config["dependencies"]}
+    assert {"start", "poll", "cancel", "runs", "overlay", "project", "neighbours", "similarity",
+            "export_zip", "show_code"} <= names
+
+
+def test_start_poll_skip_and_finish(manager):
+    out = train_tab.start(None, *_values())
+    run_id = out[0]
+    assert isinstance(run_id, str) and len(run_id) == 24
+    manager_job = manager.snapshot(run_id)
+    assert manager_job is not None
+    # Wait until the fake run is held at "running" with two log points.
+    for _ in range(100):
+        snap = manager.snapshot(run_id)
+        if snap.status == "running" and sum(isinstance(e, Log) for e in snap.events) == 2:
+            break
+        threading.Event().wait(0.05)
+    view = train_tab.poll(run_id, None)
+    status, loss_df, eval_df = view[0], view[1], view[2]
+    assert "step 2/4" in status
+    assert isinstance(loss_df, pd.DataFrame) and loss_df["step"].tolist() == [1, 2]
+    assert eval_df["phase"].tolist() == ["before"]
+    seen = view[-1]
+    again = train_tab.poll(run_id, seen)  # nothing changed: every output skipped
+    assert all(isinstance(v, dict) and v.get("__type__") == "update" and len(v) == 1 for v in again[:-1])
+    # A second Start while this one runs is refused with a warning, not a second job.
+    with pytest.warns(UserWarning):
+        refused = train_tab.start(run_id, *_values())
+    assert refused[0] == gr.skip()
+    gate.set()
+    manager.wait(run_id, 10)
+    done = train_tab.poll(run_id, seen)
+    assert "Done" in done[0]
+    table = done[4]
+    assert table.loc[0, "spearman after"] == 0.6
+    timer = done[-2]
+    assert timer.active is False
+
+
+def test_cancel(manager):
+    run_id = train_tab.start(None, *_values())[0]
+    for _ in range(100):
+        if manager.snapshot(run_id).status == "running":
+            break
+        threading.Event().wait(0.05)
+    assert "Stopping" in train_tab.cancel(run_id)
+    gate.set()
+    assert manager.wait(run_id, 10) == "cancelled"
+    assert "Cancelled" in train_tab.poll(run_id, None)[0]
+    assert train_tab.cancel(run_id) == gr.skip()  # nothing left to cancel
+
+
+def test_bad_input_is_a_gradio_error(manager):
+    with pytest.raises(gr.Error, match="Unknown|not a known model"):
+        train_tab.start(None, *_values(model="no such model!"))
+    with pytest.raises(gr.Error, match="batch_size"):
+        train_tab.start(None, *_values(batch_size=0))
+    plan = train_tab._plan(*_values(batch_size=0))
+    assert "batch_size" in plan[0]  # the plan line explains instead of raising
+
+
+def test_unknown_job_renders_the_empty_state(manager):
+    view = train_tab.poll("nonexistent", None)
+    assert "Start" in view[0]
+    assert train_tab.poll(None, None)[-2].active is False
+
+
+def test_compare_handlers(manager):
+    ids = []
+    for lr in (1e-5, 2e-5):
+        run_id = train_tab.start(None, *_values(lr=lr))[0]
+        gate.set()
+        manager.wait(run_id, 10)
+        ids.append(run_id)
+    table, picked, a, b = compare_tab.runs([])
+    assert len(table) == 2 and set(picked.value) == set(ids)
+    loss, evals = compare_tab.overlay(ids)
+    assert loss["run"].nunique() == 2 and evals["run"].nunique() == 2
+    diff = compare_tab.config_diff(ids[0], ids[1], True)
+    assert "lr" in diff["setting"].tolist()
+    assert "Train" not in str(diff)  # only settings
