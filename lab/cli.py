@@ -351,9 +351,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
         rows.append(
             {
                 "run_id": r.run_id,
+                "kind": r.config.get("kind", "training"),
                 "status": r.status,
                 "created": r.meta.get("created"),
-                "model": r.config.get("model"),
+                "model": r.config.get("model") or ", ".join(r.config.get("models", [])),
                 "recipe": r.config.get("recipe"),
                 "loss": r.config.get("loss"),
                 "spearman_cosine_before": metrics.get("metrics_before", {}).get("spearman_cosine"),

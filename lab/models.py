@@ -13,11 +13,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.config import ConfigError
 from lab.hub import hub_available
 from lab.paths import bundled_model_dir
 
 
-class ModelError(ValueError):
+class ModelError(ConfigError):
     """A model that can't be used here; the message says why and what to use instead."""
 
 

@@ -60,6 +60,11 @@ class NotAllowed(PermissionError):
 
 
 def default_runner(config: RunConfig, ctx) -> Finished:
+    if getattr(config, "kind", "") == "evaluation":
+        from lab.evaluation.jobs import run_evaluation
+        from lab.store import RunStore
+
+        return run_evaluation(config, ctx, RunStore(ctx.run_dir.parent))
     from lab.training.runner import run_training
 
     return run_training(config, ctx)
