@@ -1,13 +1,19 @@
 """The thin facade the UI calls: the process-global JobManager + RunStore (created lazily), form → RunConfig,
-recipe previews, step/time estimates, and background warm-up of the heavy libraries. No gradio, no torch here.
+recipe previews, step/time estimates, owners and their runs, the leaderboard, instructor mode and room defaults,
+push-to-Hub, and background warm-up of the heavy libraries. No gradio, no torch here.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import importlib
 import json
 import math
+import os
+import re
+import secrets
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -17,11 +23,12 @@ import pandas as pd
 
 from lab.config import ConfigError, RunConfig
 from lab.formats import FORMATS
+from lab.hardware import Profile
 from lab.losses import LOSSES, fitting_losses
 from lab.models import CATALOG, check_model
 from lab.paths import runs_dir
 from lab.recipes import RECIPES
-from lab.store import RunRecord, RunStore
+from lab.store import RunRecord, RunStore, _write_json_atomic, valid_run_id
 from lab.training.jobs import JobManager, JobSnapshot
 
 _lock = threading.Lock()
@@ -81,12 +88,25 @@ _ENCODE = {"tiny": 400.0, "bundled": 150.0, "hub-plain": 40.0, "hub": 60.0, "loc
 
 # --- the process-global job manager ----------------------------------------------------------
 def manager() -> JobManager:
-    """The one JobManager (and its worker thread) of this process, created on first use."""
+    """The one JobManager (and its worker thread) of this process, created on first use.
+
+    Queue limits come from the environment: LAB_MAX_QUEUE (waiting runs, everyone; default 100) and
+    LAB_MAX_WAITING_PER_SESSION (waiting runs per browser; default 1, 0 = no limit).
+    """
     global _manager
     with _lock:
         if _manager is None:
-            _manager = JobManager(RunStore(runs_dir()))
+            _manager = JobManager(RunStore(runs_dir()), max_queue=_env_int("LAB_MAX_QUEUE", 100, low=1),
+                                  max_waiting_per_owner=_env_int("LAB_MAX_WAITING_PER_SESSION", 1, low=0))
         return _manager
+
+
+def _env_int(name: str, default: int, low: int) -> int:
+    try:
+        value = int(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default  # a typo in the server's environment must not stop the app
+    return value if value >= low else default
 
 
 def store() -> RunStore:
@@ -116,13 +136,45 @@ def version(run_id: str | None) -> int | None:
     return manager().version(run_id) if run_id and isinstance(run_id, str) else None
 
 
-def start(config: RunConfig, owner: str = "") -> str:
+def start(config: RunConfig, owner: str | None = "") -> str:
+    """Queue a run for this owner; raises QueueFull (a limit is reached) or ModelError."""
     check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker
-    return manager().submit(config, owner=owner)
+    if config.upload_id:
+        from lab.recipes.upload import check_upload_access
+
+        check_upload_access(config.upload_id, clean_owner(owner))
+    return manager().submit(config, owner=clean_owner(owner) or new_owner())
 
 
-def cancel(run_id: str | None) -> bool:
-    return bool(run_id) and manager().cancel(run_id)
+def cancel(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:
+    """Stop a live run of this owner (any run for the instructor); NotAllowed for someone else's run."""
+    if not run_id or not isinstance(run_id, str):
+        return False
+    return manager().cancel(run_id, owner=clean_owner(owner), admin=admin)
+
+
+def delete_run(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:
+    """Delete a finished run (its folder too): the owner's own, or any for the instructor."""
+    if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
+        return False
+    return manager().delete(run_id, owner=clean_owner(owner), admin=admin)
+
+
+# --- owners: one random id per browser (kept in its BrowserState) ------------------------------------------
+_OWNER = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_owner() -> str:
+    return secrets.token_hex(16)
+
+
+def clean_owner(owner: object) -> str:
+    """The owner id if well-formed, else "" (which owns nothing and may change nothing).
+
+    The id lives in the browser, so it is a name, not a secret: it keeps people from tripping over each
+    other's runs and sets the per-session queue limit; job ids stay the unguessable capability.
+    """
+    return owner if isinstance(owner, str) and _OWNER.match(owner) else ""
 
 
 def is_live(run_id: str | None) -> bool:
@@ -158,6 +210,134 @@ def has_model(run_id: str) -> bool:
         return (store().model_dir(run_id) / "modules.json").is_file()
     except KeyError:
         return False
+
+
+# --- my runs and the leaderboard ------------------------------------------------------------------
+def _is_training(record: RunRecord) -> bool:
+    return record.config.get("kind", "training") != "evaluation"
+
+
+def my_runs(owner: str | None) -> list[RunRecord]:
+    """This browser's training runs, newest first; a waiting run has its queue place in `meta["position"]`."""
+    owner = clean_owner(owner)
+    if not owner:
+        return []
+    mine = [r for r in list_runs() if r.meta.get("owner") == owner and _is_training(r)]
+    live = manager()
+    for r in mine:
+        snap = live.snapshot(r.run_id) if r.status in ("queued", "running") else None
+        if snap is not None:  # memory is fresher than run.json for live runs
+            r.meta["status"], r.meta["position"] = snap.status, snap.position
+    return mine
+
+
+def leaderboard() -> list[RunRecord]:
+    """Every finished training run (everyone's), best STS-B spearman after training first."""
+    finished = [r for r in list_runs() if _is_training(r) and r.status in ("completed", "cancelled")
+                and _after(r) is not None]
+    return sorted(finished, key=lambda r: -_after(r))
+
+
+def _after(record: RunRecord) -> float | None:
+    value = ((record.meta.get("metrics") or {}).get("metrics_after") or {}).get("spearman_cosine")
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+# --- run defaults: hardware profile, then the room's (set by the instructor) ---------------------------
+_profile: Profile | None = None
+_FORM_NONE_IS_ZERO = ("max_seq_length", "eval_max_pairs", "max_train_samples")  # the form's 0 means "none"
+
+
+def hardware_profile() -> Profile:
+    """lab.hardware.detect(), once per process. Until torch is loaded (the warm-up thread loads it, then calls
+    this) a page load gets the CPU profile unless the environment names the hardware: never a 5 s import there.
+    """
+    global _profile
+    if _profile is None:
+        from lab.hardware import CPU, detect
+
+        told = os.environ.get("LAB_HARDWARE", "").strip() or os.environ.get("ACCELERATOR", "").strip()
+        if not told and "torch" not in sys.modules:
+            return CPU
+        _profile = detect()
+    return _profile
+
+
+def room_defaults_path():
+    return runs_dir() / "room_defaults.json"
+
+
+def room_defaults() -> dict[str, Any]:
+    """The instructor's saved defaults (form keys only); {} when none are set or the file is unreadable."""
+    try:
+        data = json.loads(room_defaults_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if k in DEFAULT_FORM} if isinstance(data, dict) else {}
+
+
+def form_defaults() -> dict[str, Any]:
+    """What a new page's form starts with: the lab's defaults < this hardware's < the room's."""
+    hardware = {k: (0 if v is None and k in _FORM_NONE_IS_ZERO else v)
+                for k, v in hardware_profile().run_defaults.items() if k in DEFAULT_FORM}
+    return {**DEFAULT_FORM, **hardware, **room_defaults()}
+
+
+def save_room_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate partial form values through RunConfig and save them atomically; returns what was saved.
+
+    An empty dict clears the room's defaults. Raises ConfigError (unknown keys, invalid values).
+    """
+    if not isinstance(values, dict):
+        raise ConfigError("Room defaults must be a JSON object, e.g. {\"batch_size\": 32}.")
+    unknown = sorted(str(k) for k in values if k not in DEFAULT_FORM)
+    if unknown:
+        raise ConfigError(f"Unknown setting(s): {', '.join(unknown)[:200]}. Known: {', '.join(DEFAULT_FORM)}.")
+    base = {k: v for k, v in form_defaults().items() if k not in room_defaults()}
+    config = build_config({**base, **values})
+    saved = {k: _form_value(config, k) for k in values}
+    path = room_defaults_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_json_atomic(path, saved)
+    return saved
+
+
+def _form_value(config: RunConfig, key: str) -> Any:
+    value = getattr(config, key)
+    if key == "matryoshka_dims":
+        return ",".join(str(d) for d in value)
+    if key == "pooling":
+        return value or ""
+    return 0 if value is None and key in _FORM_NONE_IS_ZERO else value
+
+
+# --- instructor mode ------------------------------------------------------------------------------------------
+def instructor_enabled() -> bool:
+    return bool(os.environ.get("LAB_INSTRUCTOR_SECRET", "").strip())
+
+
+def check_instructor(secret: object) -> bool:
+    """True only for the exact secret from LAB_INSTRUCTOR_SECRET (constant-time compare); never logged."""
+    expected = os.environ.get("LAB_INSTRUCTOR_SECRET", "").strip()
+    if not expected or not isinstance(secret, str) or not secret:
+        return False
+    return hmac.compare_digest(secret.strip().encode("utf-8"), expected.encode("utf-8"))
+
+
+def all_runs_live_first() -> list[RunRecord]:
+    """Every run (training and evaluation) for the instructor: live ones first, then newest first."""
+    records = list_runs()
+    return sorted(records, key=lambda r: r.status not in ("queued", "running"))
+
+
+# --- push to the Hub --------------------------------------------------------------------------------------------
+def push_to_hub(run_id: str | None, repo_id: str, token: str, private: bool = True) -> str:
+    """Push a stored run's model with the user's token (used for this call only); raises PublishError."""
+    from lab.publish import PublishError, push_run
+
+    if not isinstance(run_id, str) or not valid_run_id(run_id):
+        raise PublishError("Pick a run with a saved model first.")
+    return push_run(store(), run_id, str(repo_id or ""), str(token or ""), private=bool(private))
 
 
 # --- choices for the form ---------------------------------------------------------------------
@@ -232,13 +412,33 @@ def recipe_text(recipe: str) -> str:
 
 
 # --- form → config ----------------------------------------------------------------------------
-def _int_or_none(value: Any, zero_is_none: bool = True) -> int | None:
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _int_or_none(value: Any, zero_is_none: bool = True, name: str = "A setting") -> int | None:
+    """A form number as a whole number; empty → None (and 0 → None where the form says 0 means "none")."""
     if value is None or value == "":
         return None
-    number = float(value)
-    if number != int(number):
-        raise ConfigError(f"Expected a whole number, got {value}.")
+    if isinstance(value, bool):
+        raise ConfigError(f"{name} must be a whole number, got {_shown(value)}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name} must be a whole number, got {_shown(value)}.") from None
+    if not math.isfinite(number) or number != int(number):
+        raise ConfigError(f"{name} must be a whole number, got {_shown(value)}.")
     return None if (zero_is_none and int(number) == 0) else int(number)
+
+
+def _float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or value is None or value == "":
+        raise ConfigError(f"{name} must be a number, got {_shown(value)}.")
+    try:
+        return float(value)  # NaN and inf get through here; RunConfig names them
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name} must be a number, got {_shown(value)}.") from None
 
 
 def build_config(
@@ -267,17 +467,17 @@ def build_config(
             recipe=str(f["recipe"] or ""),
             loss=loss,
             pooling=(str(f["pooling"]) or None) if f.get("pooling") not in (None, "", "model default") else None,
-            max_seq_length=_int_or_none(f.get("max_seq_length")),
-            max_train_samples=_int_or_none(f.get("max_train_samples")),
-            epochs=float(f["epochs"]),
-            batch_size=_int_or_none(f["batch_size"], zero_is_none=False),
-            lr=float(f["lr"]),
-            warmup_ratio=float(f["warmup_ratio"]),
-            seed=_int_or_none(f["seed"], zero_is_none=False),
-            eval_steps=_int_or_none(f["eval_steps"], zero_is_none=False) or 0,
-            logging_steps=_int_or_none(f["logging_steps"], zero_is_none=False),
+            max_seq_length=_int_or_none(f.get("max_seq_length"), name="max_seq_length"),
+            max_train_samples=_int_or_none(f.get("max_train_samples"), name="max_train_samples"),
+            epochs=_float(f["epochs"], "epochs"),
+            batch_size=_int_or_none(f["batch_size"], False, "batch_size"),
+            lr=_float(f["lr"], "lr"),
+            warmup_ratio=_float(f["warmup_ratio"], "warmup_ratio"),
+            seed=_int_or_none(f["seed"], False, "seed"),
+            eval_steps=_int_or_none(f["eval_steps"], False, "eval_steps") or 0,
+            logging_steps=_int_or_none(f["logging_steps"], False, "logging_steps"),
             eval_split=str(f["eval_split"]),
-            eval_max_pairs=_int_or_none(f.get("eval_max_pairs")),
+            eval_max_pairs=_int_or_none(f.get("eval_max_pairs"), name="eval_max_pairs"),
             loss_params=params,
             recipe_params=recipe_params,
             group_by_length=bool(f.get("group_by_length", True)),
@@ -389,6 +589,7 @@ class Warmup:
                 if module == "sentence_transformers":
                     torch = importlib.import_module("torch")
                     self.cuda = bool(torch.cuda.is_available())
+                    hardware_profile()  # detect() may import torch: do it here, not in a page load
             except Exception as exc:  # a missing optional library must not stop the app
                 self.state[module] = f"failed ({type(exc).__name__})"
             self.seconds[module] = time.perf_counter() - t0

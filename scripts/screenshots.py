@@ -1,5 +1,6 @@
-"""Launch the app on a scratch run store, train two short runs from the UI, and save a screenshot of every tab
-to assets/screenshots/. Also prints the timings the README quotes (first page, Start → first loss point).
+"""Launch the app on a scratch run store, train two short runs from the UI, explore negatives, evaluate, upload a
+file and run a pipeline, and save a screenshot of every tab and view to assets/screenshots/. Also prints the
+timings the README quotes (first page, Start → first loss point, the negative explorer, an evaluation).
 
     .venv/bin/python scripts/screenshots.py [--out assets/screenshots] [--port 7870]
 """
@@ -17,6 +18,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+SAMPLE_PAIRS = [  # (sentence A, sentence B, similarity 0–5) for the upload screenshot
+    ("A man is playing a guitar.", "A man plays the guitar.", 4.8),
+    ("A woman is slicing an onion.", "Someone is cutting vegetables.", 3.6),
+    ("A dog runs in the park.", "A cat sleeps on the sofa.", 0.4),
+    ("Two kids are playing football.", "Children play soccer outside.", 4.2),
+    ("The stock market fell today.", "A chef is cooking pasta.", 0.0),
+    ("A plane is taking off.", "An airplane departs from the runway.", 4.6),
+]
 
 
 def wait_for(url: str, timeout_s: float = 60.0) -> float:
@@ -106,6 +115,57 @@ def main() -> int:
             page.get_by_role("tab", name="Learn").click()
             page.wait_for_timeout(1000)
             page.screenshot(path=str(out / "learn.png"), full_page=True)
+
+            # The negative explorer: random vs mined negatives of 300 NLI anchors (the miner is MiniLM).
+            page.get_by_role("tab", name="Hard negatives").click()
+            page.locator("#neg-go").click()
+            t0 = time.perf_counter()
+            expect(page.locator("#neg-hist .main-svg").first).to_be_visible(timeout=240_000)
+            expect(page.locator("#neg-table")).to_contain_text("mined", timeout=60_000)
+            print(f"negative explorer (300 anchors): {time.perf_counter() - t0:.1f} s")
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "negatives.png"), full_page=True)
+
+            # Evaluate: the trained MiniLM run beside its base model, STS-B validation + Banking77 (quick).
+            page.get_by_role("tab", name="Evaluate").click()
+            page.wait_for_timeout(1500)
+            pick(page, "eval-runs", "all-MiniLM-L6-v2 · nli-triplets")
+            page.keyboard.press("Escape")
+            page.locator("#eval-start").click()
+            t0 = time.perf_counter()
+            expect(page.locator("#eval-status")).to_contain_text("Done", timeout=900_000)
+            print(f"evaluation (2 models × STS-B validation + Banking77 quick): {time.perf_counter() - t0:.1f} s")
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "evaluate.png"), full_page=True)
+
+            # Your own data: upload a CSV of scored pairs, map its columns, use it.
+            page.get_by_role("tab", name="Train").click()
+            sample = Path(runs) / "my-pairs.csv"
+            sample.write_text("sentence_a,sentence_b,similarity\n" + "".join(
+                f"{a},{b},{score}\n" for a, b, score in SAMPLE_PAIRS * 4), encoding="utf-8")
+            page.get_by_text("Your own data").first.click()
+            page.locator("#upload-file input[type=file]").set_input_files(str(sample))
+            expect(page.locator("#upload-status")).to_contain_text("rows", timeout=30_000)
+            pick(page, "upload-format", "pair-score")
+            expect(page.locator("#upload-preview")).to_contain_text("A man is playing a guitar.", timeout=30_000)
+            page.locator("#upload-use").click()
+            expect(page.locator("#upload-status")).to_contain_text("Using", timeout=30_000)
+            page.wait_for_timeout(2000)
+            page.locator("#upload-section").screenshot(path=str(out / "upload.png"))
+
+            # A pipeline: Augmented SBERT on tiny-bert, small; the stage list follows it.
+            pick(page, "preset", "Fastest")
+            page.wait_for_timeout(1500)
+            pick(page, "form-recipe", "augsbert")
+            page.wait_for_timeout(1500)
+            page.locator("#start").click()
+            expect(page.locator("#stages")).to_contain_text("Train the bi-encoder on gold + silver — step",
+                                                            timeout=300_000)
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(out / "pipeline-running.png"), full_page=True)
+            expect(page.locator("#status")).to_contain_text("Done", timeout=600_000)
+            page.wait_for_timeout(2000)
+            page.screenshot(path=str(out / "pipeline-done.png"), full_page=True)
             browser.close()
         print(f"screenshots in {out}")
     finally:

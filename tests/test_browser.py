@@ -108,3 +108,54 @@ def test_train_reload_compare_explore(url, browser):
     page.locator("#sim-go").click()
     expect(page.locator("#sim-result")).to_contain_text("after", timeout=60_000)
     page.close()
+
+
+def test_upload_train_pipeline_stages_and_evaluate_tab(url, browser, tmp_path):
+    """Your own data: upload a CSV, map it, train tiny-bert on it; then a pipeline's stage list; then Evaluate."""
+    from playwright.sync_api import expect
+
+    csv = tmp_path / "my pairs.csv"
+    csv.write_text("question,answer\n" + "".join(f"what is thing {i}?,thing {i} is an item\n" for i in range(24)))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    expect(page.locator("#start")).to_be_visible(timeout=30_000)
+    _pick(page, "form-model", "tiny-bert")
+
+    # 1. Upload → the roles are guessed → preview → use it: the recipe becomes upload-pair.
+    page.get_by_text("Your own data").first.click()
+    page.locator("#upload-file input[type=file]").set_input_files(str(csv))
+    expect(page.locator("#upload-status")).to_contain_text("24 rows", timeout=30_000)
+    expect(page.locator("#upload-preview")).to_contain_text("what is thing 0?")
+    page.locator("#upload-use").click()
+    expect(page.locator("#upload-status")).to_contain_text("Using my pairs.csv", timeout=30_000)
+    expect(page.locator("#form-recipe input")).to_have_value("upload-pair: your file my pairs.csv", timeout=10_000)
+    expect(page.locator("#estimate")).to_contain_text("steps", timeout=30_000)
+    page.locator("#start").click()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=180_000)
+    expect(page.locator("#source")).to_contain_text("Your upload: my pairs.csv")
+
+    # 2. A pipeline: its stages are listed, the current one highlighted, the comparison appears at the end.
+    _pick(page, "form-recipe", "augsbert")
+    _fill(page, "max_train_samples", "64")
+    _fill(page, "batch_size", "4")  # several logged steps in every training stage
+    _fill(page, "logging_steps", "1")
+    _fill(page, "eval_max_pairs", "20")
+    page.wait_for_timeout(1000)
+    page.locator("#start").click()
+    expect(page.locator("#stages")).to_contain_text("Train a cross-encoder", timeout=60_000)
+    expect(page.locator("#stages strong").first).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=300_000)
+    expect(page.locator("#stages")).not_to_contain_text("○")
+    expect(page.locator("#comparison")).to_contain_text("gold only", timeout=10_000)
+    expect(page.locator("#silver-plot .vega-embed").first).to_be_attached()
+    # every stage's loss curve is drawn (a stage that appears mid-run re-embeds the chart with its colour)
+    expect(page.locator("#loss-plot")).to_contain_text("cross-encoder", timeout=10_000)
+    expect(page.locator("#loss-plot")).to_contain_text("gold-only")
+    expect(page.locator("#eval-plot")).to_contain_text("gold+silver")
+
+    # 3. The Evaluate tab lists the finished runs to pick.
+    page.get_by_role("tab", name="Evaluate").click()
+    expect(page.locator("#eval-start")).to_be_visible(timeout=10_000)
+    page.locator("#eval-runs input").first.click()
+    expect(page.get_by_role("option").filter(has_text="augsbert").first).to_be_visible(timeout=10_000)
+    page.close()

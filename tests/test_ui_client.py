@@ -1,4 +1,5 @@
-"""The app over HTTP with gradio_client: start / poll / cancel a real tiny-bert run through the named endpoints."""
+"""The app over HTTP with gradio_client: start / poll / cancel a real tiny-bert run through the named endpoints,
+as one browser (an owner id) among others: My runs, the leaderboard, owner-only cancel."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+OWNER = "0f" * 16
 TINY = {"model": "tiny-bert", "max_train_samples": 64, "batch_size": 16, "logging_steps": 1, "eval_steps": 2,
         "eval_max_pairs": 20}
 
@@ -30,6 +32,11 @@ def url(tmp_path_factory):
     service.reset_for_tests()
 
 
+def _rows(plot) -> list:
+    """A LinePlot's rows, whether the poll sent the value itself or an update carrying it."""
+    return (plot.get("value") or plot)["data"] if isinstance(plot, dict) else []
+
+
 def _poll_until(client, job_id, text, timeout_s=180):
     deadline = time.time() + timeout_s
     last = None
@@ -48,27 +55,32 @@ def test_start_poll_finish(url):
 
     client = Client(url, verbose=False)
     t0 = time.perf_counter()
-    out = client.predict(job_id=None, **TINY, api_name="/start")
+    out = client.predict(job_id=None, owner=OWNER, **TINY, api_name="/start")
     assert time.perf_counter() - t0 < 5  # Start returns at once
     job_id = out[0]
     assert len(job_id) == 24 and ("Queued" in out[2] or "Running" in out[2])
     done = _poll_until(client, job_id, "Done")
     loss, evals, table = done[1], done[2], done[3]
-    assert len(loss["data"]) >= 2 and any(row[2] == "before" for row in evals["data"])
+    assert len(_rows(loss)) >= 2 and any("before" in row for row in _rows(evals))
     assert table["headers"][0] == "similarity" and len(table["data"]) == 4
     code = client.predict(job_id, api_name="/show_code")
     assert "SentenceTransformerTrainer" in str(code)
-    runs = client.predict([], api_name="/runs")
-    assert job_id[:8] in str(runs[0])
+    board, _, _, _, mine = client.predict([], OWNER, api_name="/runs")
+    assert job_id[:8] in str(board) and job_id[:8] in str(mine)
+    assert job_id[:8] not in str(client.predict([], "1e" * 16, api_name="/runs")[4])  # another browser's list
 
 
 def test_cancel_a_running_job(url):
     from gradio_client import Client
+    from gradio_client.exceptions import AppError
 
     client = Client(url, verbose=False)
-    job_id = client.predict(job_id=None, **{**TINY, "max_train_samples": 2000}, api_name="/start")[0]
+    job_id = client.predict(job_id=None, owner=OWNER, **{**TINY, "max_train_samples": 2000}, api_name="/start")[0]
     _poll_until(client, job_id, "Training")
-    assert "Stopping" in client.predict(job_id, api_name="/cancel")
+    assert "running" in str(client.predict([], OWNER, api_name="/runs")[4])
+    with pytest.raises(AppError, match="Only the person who started this run"):
+        client.predict(job_id, "1e" * 16, api_name="/cancel")
+    assert "Stopping" in client.predict(job_id, OWNER, api_name="/cancel")
     _poll_until(client, job_id, "Cancelled", timeout_s=60)
 
 
@@ -78,5 +90,5 @@ def test_bad_model_is_an_error_not_a_crash(url):
 
     client = Client(url, verbose=False)
     with pytest.raises(AppError, match="not a known model"):
-        client.predict(job_id=None, **{**TINY, "hub_id": "../etc/passwd"}, api_name="/start")
+        client.predict(job_id=None, owner=OWNER, **{**TINY, "hub_id": "../etc/passwd"}, api_name="/start")
     assert client.predict(None, api_name="/poll")[0].startswith("No run yet")

@@ -107,3 +107,195 @@ def test_presets_build_valid_configs():
 def test_warmup_reports_state():
     w = service.Warmup()
     assert "waiting" in w.describe() and not w.all_done()
+
+
+# --- many users, instructor mode, room defaults, push (a fake runner: no model is trained) ---------------------
+class _HeldRunner:
+    """Holds each job until released or stopped; the metric comes from the run label ("0.7" → 0.7)."""
+
+    def __init__(self):
+        import threading
+
+        self.release = threading.Event()
+
+    def __call__(self, config, ctx):
+        import time
+
+        from lab.training.events import Finished
+
+        while not self.release.is_set() and not ctx.stop.is_set():
+            time.sleep(0.01)
+        return Finished(status="cancelled" if ctx.stop.is_set() else "completed", metrics_before={},
+                        metrics_after={"spearman_cosine": float(config.label or 0.5)}, train_samples_per_s=1.0,
+                        train_runtime_s=1.0, steps=1, model_dir="")
+
+
+@pytest.fixture()
+def held(monkeypatch, tmp_path):
+    """service.manager() with a held fake runner and the env's limits (3 waiting overall, 1 per session)."""
+    from lab.store import RunStore
+    from lab.training.jobs import JobManager
+
+    monkeypatch.setenv("LAB_MAX_QUEUE", "3")
+    monkeypatch.setenv("LAB_MAX_WAITING_PER_SESSION", "1")
+    service.reset_for_tests()
+    real = service.manager()  # built from the env: check the limits, then swap in the fake runner
+    assert (real.max_queue, real.max_waiting_per_owner) == (3, 1)
+    real.close()
+    runner = _HeldRunner()
+    service._manager = JobManager(RunStore(tmp_path / "runs"), runner=runner, max_queue=3, max_waiting_per_owner=1)
+    yield runner
+    runner.release.set()
+    service.reset_for_tests()
+
+
+def _tiny(label: str = ""):
+    return service.build_config({"model": "tiny-bert", "label": label})
+
+
+def _wait(run_id, status="completed"):
+    assert service.manager().wait(run_id, 10) == status
+
+
+def test_owners_my_runs_queue_places_and_limits(held):
+    from lab.training.jobs import NotAllowed, QueueFull
+
+    alice, bob = service.new_owner(), service.new_owner()
+    assert alice != bob and service.clean_owner(alice) == alice
+    assert service.clean_owner("../x") == service.clean_owner(None) == service.clean_owner(123) == ""
+    running = service.start(_tiny("0.6"), alice)
+    waiting = service.start(_tiny("0.7"), bob)
+    with pytest.raises(QueueFull, match=r"already have 1 run\(s\) waiting"):
+        service.start(_tiny(), bob)
+    assert service.manager().wait(running, 0.2) == "running"
+    assert [r.run_id for r in service.my_runs(alice)] == [running]
+    (mine,) = service.my_runs(bob)
+    assert mine.run_id == waiting and mine.status == "queued" and mine.meta["position"] == 1
+    assert service.my_runs("") == [] and service.my_runs("not-an-owner") == []
+    with pytest.raises(NotAllowed, match="Only the person who started"):
+        service.cancel(waiting, alice)
+    with pytest.raises(NotAllowed):
+        service.cancel(waiting, "")  # no owner never means "anyone"
+    assert service.cancel(waiting, bob) and not service.cancel("f" * 24, bob)
+    held.release.set()
+    _wait(running)
+
+
+def test_global_queue_limit_message(held):
+    from lab.training.jobs import QueueFull
+
+    service.start(_tiny(), service.new_owner())
+    for _ in range(3):
+        service.start(_tiny(), service.new_owner())
+    with pytest.raises(QueueFull, match=r"queue is full \(3 waiting\)"):
+        service.start(_tiny(), service.new_owner())
+
+
+def test_start_handler_turns_queue_full_into_a_warning(held, monkeypatch):
+    from lab.ui import train_tab
+
+    warnings = []
+    monkeypatch.setattr(train_tab.gr, "Warning", lambda message, *a, **k: warnings.append(message))
+    owner = service.new_owner()
+    form = {k: service.DEFAULT_FORM.get(k) for k in train_tab.FORM_KEYS}
+    values = [*{**form, "model": "tiny-bert", "hub_id": ""}.values(), *(None,) * (len(train_tab.KNOB_KEYS)
+                                                                              + len(train_tab.RECIPE_KNOB_KEYS))]
+    first = train_tab.start(None, owner, *values)
+    assert len(first[0]) == 24 and service.manager().wait(first[0], 0.5) == "running"
+    second = train_tab.start(None, owner, *values)  # the first one runs, so this one is this owner's 1 waiting
+    assert len(second[0]) == 24 and not warnings
+    third = train_tab.start(None, owner, *values)
+    assert warnings == ["You already have 1 run(s) waiting in the queue (limit 1). Wait for it to start, or "
+                        "cancel it."]
+    assert third == (train_tab.gr.skip(),) * len(third)  # the page keeps following the run it has
+
+
+def test_leaderboard_sorts_finished_training_runs_and_skips_evaluations(held):
+    from lab.evaluation.jobs import EvalConfig
+
+    held.release.set()
+    ids = {label: service.start(_tiny(label), service.new_owner()) for label in ("0.3", "0.9", "0.6")}
+    for run_id in ids.values():
+        _wait(run_id)
+    evaluation = service.manager().submit(EvalConfig(models=("tiny-bert",)), owner=service.new_owner())
+    service.manager().wait(evaluation, 10)
+    board = [r.run_id for r in service.leaderboard()]
+    assert board == [ids["0.9"], ids["0.6"], ids["0.3"]] and evaluation not in board
+
+
+def test_instructor_secret_compare(monkeypatch):
+    monkeypatch.delenv("LAB_INSTRUCTOR_SECRET", raising=False)
+    assert not service.instructor_enabled() and not service.check_instructor("")
+    monkeypatch.setenv("LAB_INSTRUCTOR_SECRET", "s3cret-room")
+    assert service.instructor_enabled() and service.check_instructor("s3cret-room")
+    for wrong in ("", "s3cret", "s3cret-room!", None, 42, ["s3cret-room"]):
+        assert not service.check_instructor(wrong)
+
+
+def test_admin_handlers_need_the_unlock(held, monkeypatch):
+    import gradio as gr
+
+    from lab.ui import admin_tab
+
+    monkeypatch.setenv("LAB_INSTRUCTOR_SECRET", "s3cret-room")
+    monkeypatch.setattr(admin_tab, "FAILED_UNLOCK_DELAY_S", 0)
+    with pytest.raises(gr.Error, match="not the instructor secret"):
+        admin_tab.unlock("guess", False)
+    unlocked, box, *_ = admin_tab.unlock("s3cret-room", False)
+    assert unlocked is True and box == ""
+    run = service.start(_tiny(), service.new_owner())
+    for fn, args in ((admin_tab.admin_cancel, (run,)), (admin_tab.admin_delete, (run,)),
+                     (admin_tab.save_defaults, ("{}",)), (admin_tab.admin_runs, ())):
+        with pytest.raises(gr.Error, match="Unlock instructor mode first"):
+            fn(*args, False)
+    assert "Cancel requested" in admin_tab.admin_cancel(run, True)
+    _wait(run, "cancelled")
+    frame, _, _ = admin_tab.admin_runs(True)
+    assert run in list(frame["id"])
+    assert "Deleted" in admin_tab.admin_delete(run, True) and service.load_run(run) is None
+
+
+def test_room_defaults_are_validated_saved_atomically_and_applied(monkeypatch):
+    monkeypatch.setenv("LAB_HARDWARE", "cpu")
+    base = service.form_defaults()
+    assert base["batch_size"] == 16 and base["max_train_samples"] == 320
+    saved = service.save_room_defaults({"model": "tiny-bert", "batch_size": 32.0, "matryoshka_dims": "32, 64"})
+    assert saved == {"model": "tiny-bert", "batch_size": 32, "matryoshka_dims": "64,32"}
+    path = service.room_defaults_path()
+    assert path.is_file() and not path.with_suffix(".json.tmp").exists()
+    assert {**service.form_defaults()}["batch_size"] == 32 and service.form_defaults()["model"] == "tiny-bert"
+    for bad, text in (({"batch_size": -1}, "batch_size"), ({"nope": 1}, "Unknown setting"),
+                      ({"loss": "softmax"}, "softmax"), ({"lr": "fast"}, "lr must be a number"),
+                      ([1, 2], "JSON object"), ({"hub_id": "x/y"}, "Unknown setting")):
+        with pytest.raises(ConfigError, match=text):
+            service.save_room_defaults(bad)
+    assert service.form_defaults()["batch_size"] == 32  # a rejected save leaves the old defaults
+    path.write_text("{torn", encoding="utf-8")
+    assert service.room_defaults() == {}  # a damaged file never breaks a page load
+    service.save_room_defaults({})
+    assert service.form_defaults() == base
+
+
+def test_gpu_profile_defaults(monkeypatch):
+    monkeypatch.setattr(service, "_profile", None)
+    monkeypatch.setenv("LAB_HARDWARE", "gpu")
+    try:
+        d = service.form_defaults()
+        assert d["batch_size"] == 32 and d["max_train_samples"] == 50_000 and d["eval_max_pairs"] == 0
+        service.build_config(d)  # the GPU defaults are a valid run
+    finally:
+        service._profile = None
+
+
+def test_push_errors_are_messages_and_never_show_the_token(held, monkeypatch):
+    from lab.ui import compare_tab
+
+    token = "hf_" + "x" * 30
+    assert "Pick a run" in compare_tab.push(None, "me/model", token, True)
+    run = service.start(_tiny(), service.new_owner())
+    held.release.set()
+    _wait(run)
+    for repo, tok, text in (("not a repo", token, "your-name/model-name"), ("me/../x", token, "your-name"),
+                            ("me/model", "", "token with write access"), ("me/model", token, "no saved model")):
+        out = compare_tab.push(run, repo, tok, True)
+        assert text in out and token not in out, out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import gradio as gr
-import pandas as pd
 import pytest
 
 from lab import service
@@ -17,6 +16,7 @@ from lab.ui.app import build_app
 
 M = {f"{s}_{sim}": 0.5 for s in ("pearson", "spearman") for sim in ("cosine", "euclidean", "manhattan", "dot")}
 gate = threading.Event()
+OWNER = "a" * 32
 
 
 def fake_runner(config, ctx):
@@ -47,7 +47,7 @@ def manager(tmp_path, monkeypatch):
 
 
 def _values(**changes):
-    form = {**service.DEFAULT_FORM, "hub_id": "", "model": "tiny-bert", **changes}
+    form = {**service.DEFAULT_FORM, "hub_id": "", "upload_id": "", "model": "tiny-bert", **changes}
     knobs = {k: service.knob_info(k)[0] for k in train_tab.KNOB_KEYS}
     rknobs = [service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS]
     return [form[k] for k in train_tab.FORM_KEYS] + [knobs[k] for k in train_tab.KNOB_KEYS] + rknobs
@@ -57,11 +57,12 @@ def test_build_app_names_its_endpoints():
     demo = build_app()
     names = {d.get("api_name") for d in demo.config["dependencies"]}
     assert {"start", "poll", "cancel", "runs", "overlay", "project", "neighbours", "similarity",
-            "export_zip", "show_code"} <= names
+            "export_zip", "show_code", "read_upload", "use_upload", "negatives", "evaluate", "poll_evaluation",
+            "cancel_evaluation"} <= names
 
 
 def test_start_poll_skip_and_finish(manager):
-    out = train_tab.start(None, *_values())
+    out = train_tab.start(None, OWNER, *_values())
     run_id = out[0]
     assert isinstance(run_id, str) and len(run_id) == 24
     manager_job = manager.snapshot(run_id)
@@ -73,16 +74,15 @@ def test_start_poll_skip_and_finish(manager):
             break
         threading.Event().wait(0.05)
     view = train_tab.poll(run_id, None)
-    status, loss_df, eval_df = view[0], view[1], view[2]
+    status, loss, evals = view[0], view[1].value, view[2].value
     assert "step 2/4" in status
-    assert isinstance(loss_df, pd.DataFrame) and loss_df["step"].tolist() == [1, 2]
-    assert eval_df["phase"].tolist() == ["before"]
+    assert [row[0] for row in loss["data"]] == [1, 2] and evals["data"][0][2] == "before"
     seen = view[-1]
     again = train_tab.poll(run_id, seen)  # nothing changed: every output skipped
     assert all(isinstance(v, dict) and v.get("__type__") == "update" and len(v) == 1 for v in again[:-1])
     # A second Start while this one runs is refused with a warning, not a second job.
     with pytest.warns(UserWarning):
-        refused = train_tab.start(run_id, *_values())
+        refused = train_tab.start(run_id, OWNER, *_values())
     assert refused[0] == gr.skip()
     gate.set()
     manager.wait(run_id, 10)
@@ -95,24 +95,24 @@ def test_start_poll_skip_and_finish(manager):
 
 
 def test_cancel(manager):
-    run_id = train_tab.start(None, *_values())[0]
+    run_id = train_tab.start(None, OWNER, *_values())[0]
     for _ in range(100):
         if manager.snapshot(run_id).status == "running":
             break
         threading.Event().wait(0.05)
-    assert "Stopping" in train_tab.cancel(run_id)
+    assert "Stopping" in train_tab.cancel(run_id, OWNER)
     gate.set()
     assert manager.wait(run_id, 10) == "cancelled"
     assert "Cancelled" in train_tab.poll(run_id, None)[0]
-    assert train_tab.cancel(run_id) == gr.skip()  # nothing left to cancel
+    assert train_tab.cancel(run_id, OWNER) == gr.skip()  # nothing left to cancel
 
 
 def test_bad_input_is_a_gradio_error(manager):
     with pytest.raises(gr.Error, match="Unknown|not a known model"):
-        train_tab.start(None, *_values(model="no such model!"))
+        train_tab.start(None, OWNER, *_values(model="no such model!"))
     with pytest.raises(gr.Error, match="batch_size"):
-        train_tab.start(None, *_values(batch_size=0))
-    plan = train_tab._plan(*_values(batch_size=0))
+        train_tab.start(None, OWNER, *_values(batch_size=0))
+    plan = train_tab._plan(OWNER, *_values(batch_size=0))
     assert "batch_size" in plan[0]  # the plan line explains instead of raising
 
 
@@ -125,12 +125,12 @@ def test_unknown_job_renders_the_empty_state(manager):
 def test_compare_handlers(manager):
     ids = []
     for lr in (1e-5, 2e-5):
-        run_id = train_tab.start(None, *_values(lr=lr))[0]
+        run_id = train_tab.start(None, OWNER, *_values(lr=lr))[0]
         gate.set()
         manager.wait(run_id, 10)
         ids.append(run_id)
-    table, picked, a, b = compare_tab.runs([])
-    assert len(table) == 2 and set(picked.value) == set(ids)
+    table, picked, a, b, mine = compare_tab.runs([], OWNER)
+    assert len(table) == 2 and len(mine) == 2 and set(picked.value) == set(ids)
     loss, evals = compare_tab.overlay(ids)
     assert loss["run"].nunique() == 2 and evals["run"].nunique() == 2
     diff = compare_tab.config_diff(ids[0], ids[1], True)

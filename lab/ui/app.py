@@ -8,8 +8,8 @@ from typing import Any
 import gradio as gr
 
 from lab import service
-from lab.ui import compare_tab, explore_tab, learn_tab, train_tab
-from lab.ui.state import CSS
+from lab.ui import admin_tab, compare_tab, evaluate_tab, explore_tab, learn_tab, negatives_tab, train_tab
+from lab.ui.state import CSS, ensure_owner, owner_state
 
 TITLE = "Contrastive Lab"
 
@@ -22,15 +22,24 @@ def build_app() -> gr.Blocks:
                         "choice does.", elem_id="title")
             warm = gr.Markdown(service.WARMUP.describe(), elem_id="warmup")
         warm_timer = gr.Timer(2.0)
+        owner = owner_state()  # this browser's random owner id: its runs, its queue limit
+        demo.load(ensure_owner, owner, owner, queue=False, show_progress="hidden", api_visibility="private")
         with gr.Tabs():
             with gr.Tab("Train", id="train"):
-                train_tab.build(demo)
+                train_tab.build(demo, owner)
             with gr.Tab("Compare", id="compare") as compare:
-                compare_tab.build(demo, compare)
+                compare_tab.build(demo, compare, owner)
             with gr.Tab("Explore", id="explore") as explore:
                 explore_tab.build(demo, explore)
+            with gr.Tab("Hard negatives", id="negatives"):
+                negatives_tab.build(demo)
+            with gr.Tab("Evaluate", id="evaluate") as evaluate:
+                evaluate_tab.build(demo, evaluate, owner)
             with gr.Tab("Learn", id="learn"):
                 learn_tab.build()
+            if service.instructor_enabled():
+                with gr.Tab("Instructor", id="instructor"):
+                    admin_tab.build(demo)
         warm_timer.tick(_warm_status, None, [warm, warm_timer], queue=False, api_visibility="private")
         demo.load(_warm_status, None, [warm, warm_timer], show_progress="hidden", api_visibility="private")
     demo.queue(max_size=None, default_concurrency_limit=1)

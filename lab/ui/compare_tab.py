@@ -1,5 +1,5 @@
-"""The Compare tab: every stored run in a sortable table, overlaid loss/eval curves of the picked runs,
-a config diff of two runs, and export (zip / training script) of a stored run.
+"""The Compare tab: this browser's runs (with queue places), the shared leaderboard of finished training runs,
+overlaid loss/eval curves of the picked runs, a config diff of two runs, and export / push-to-Hub of a run.
 """
 
 from __future__ import annotations
@@ -10,14 +10,18 @@ import gradio as gr
 import pandas as pd
 
 from lab import charts, service
+from lab.publish import PublishError
 from lab.ui.state import user_errors
 
 
-def build(demo: gr.Blocks, tab: gr.Tab) -> None:
-    gr.Markdown("Every run stored on this server (newest first). Click a column header to sort.",
-                elem_classes="lab-note")
+def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     with gr.Row():
+        gr.Markdown("### My runs\nThe runs started in this browser, newest first; a waiting run shows its place "
+                    "in the queue.", elem_classes="lab-note")
         refresh = gr.Button("↻ Refresh", size="sm", scale=0, min_width=110)
+    mine = gr.Dataframe(interactive=False, elem_id="my-runs", max_height=220, wrap=False)
+    gr.Markdown("### Leaderboard\nEvery finished training run on this server (everyone's), best STS-B spearman "
+                "after training first. Click a column header to sort.", elem_classes="lab-note")
     table = gr.Dataframe(interactive=False, elem_id="runs-table", max_height=300, wrap=False)
     picked = gr.Dropdown([], multiselect=True, label="Runs to overlay", elem_id="compare-pick",
                          info="Pick one or more runs: their curves are drawn on the same axes.")
@@ -39,10 +43,21 @@ def build(demo: gr.Blocks, tab: gr.Tab) -> None:
         code_btn = gr.Button("</> Show run A's training code", size="sm")
     zip_file = gr.File(label="Model zip", visible=False, interactive=False)
     code = gr.Code(language="python", visible=False, interactive=False, label="Training script for run A")
+    with gr.Accordion("Push run A's model to the Hugging Face Hub", open=False):
+        with gr.Row():
+            repo_id = gr.Textbox(label="Repository id", placeholder="your-name/my-embedder", max_lines=1,
+                                 elem_id="push-repo")
+            # The token is an input of this one call: never in a State, a BrowserState, a file or a log.
+            token = gr.Textbox(label="Hugging Face token (write access)", type="password", max_lines=1,
+                               elem_id="push-token")
+            private = gr.Checkbox(True, label="Private repository")
+        push_btn = gr.Button("⇪ Push to the Hub", size="sm")
+        push_md = gr.Markdown(elem_id="push-result")
 
-    outs = [table, picked, run_a, run_b]
-    refresh.click(runs, picked, outs, concurrency_limit=None, api_name="runs")
-    tab.select(runs, picked, outs, concurrency_limit=None, api_visibility="private")
+    outs = [table, picked, run_a, run_b, mine]
+    refresh.click(runs, [picked, owner], outs, concurrency_limit=None, api_name="runs")
+    tab.select(runs, [picked, owner], outs, concurrency_limit=None, api_visibility="private")
+    push_btn.click(push, [run_a, repo_id, token, private], push_md, concurrency_limit=2, api_name="push")
     picked.change(overlay, picked, [loss_plot, eval_plot], concurrency_limit=None, api_name="overlay")
     for comp in (run_a, run_b, only_changed):
         comp.change(config_diff, [run_a, run_b, only_changed], diff, concurrency_limit=None,
@@ -51,9 +66,9 @@ def build(demo: gr.Blocks, tab: gr.Tab) -> None:
     code_btn.click(show_code, run_a, code, concurrency_limit=None, api_visibility="private")
 
 
-def runs(picked: list[str] | None):
-    """The runs table and the run pickers, refreshed from the store."""
-    records = service.list_runs()
+def runs(picked: list[str] | None, owner: str | None = None):
+    """The leaderboard, the run pickers (every training run) and this browser's runs, refreshed from the store."""
+    records = [r for r in service.list_runs() if r.config.get("kind", "training") != "evaluation"]
     choices = [(charts.run_label(r.run_id, r.config) + f" · {r.status}", r.run_id) for r in records]
     ids = {r.run_id for r in records}
     keep = [p for p in (picked or []) if p in ids]
@@ -62,8 +77,23 @@ def runs(picked: list[str] | None):
     first = keep[0] if keep else None
     others = [r.run_id for r in records if r.run_id != first]
     second = keep[1] if len(keep) > 1 else (others[0] if others else None)
-    return (charts.runs_frame(records), gr.Dropdown(choices=choices, value=keep, multiselect=True),
-            gr.Dropdown(choices=choices, value=first), gr.Dropdown(choices=choices, value=second))
+    return (leaderboard_frame(), gr.Dropdown(choices=choices, value=keep, multiselect=True),
+            gr.Dropdown(choices=choices, value=first), gr.Dropdown(choices=choices, value=second),
+            my_runs_frame(owner))
+
+
+def leaderboard_frame() -> pd.DataFrame:
+    board = charts.runs_frame(service.leaderboard())
+    board.insert(0, "#", range(1, len(board) + 1))
+    return board
+
+
+def my_runs_frame(owner: str | None) -> pd.DataFrame:
+    records = service.my_runs(owner)
+    frame = charts.runs_frame(records)
+    frame["status"] = [f"queued (#{r.meta['position']})" if r.status == "queued" and r.meta.get("position")
+                       else r.status for r in records]
+    return frame
 
 
 def overlay(picked: list[str] | None):
@@ -102,3 +132,12 @@ def show_code(run_id: str | None):
     if not run_id:
         raise gr.Error("Pick a run as run A.")
     return gr.Code(value=service.export_script(run_id), visible=True)
+
+
+def push(run_id: str | None, repo_id: str, token: str, private: bool) -> str:
+    """Push run A with this token; the answer is the model's URL or why not (the token never appears in it)."""
+    try:
+        url = service.push_to_hub(run_id, repo_id, token, private=private)
+    except PublishError as exc:
+        return f"**Not pushed**: {exc}"
+    return f"**Pushed**: [{url}]({url})"

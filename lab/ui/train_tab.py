@@ -1,5 +1,6 @@
-"""The Train tab: the form (model, recipe, compatible losses, knobs), a preview of what the loss receives,
-Start/Cancel, and the live view (status, loss and STS-B charts, results, export) polled with a gr.Timer.
+"""The Train tab: the form (model, recipe or your own upload, compatible losses, knobs), a preview of what the
+loss receives, Start/Cancel, and the live view (status, pipeline stages, loss and STS-B charts, result tables,
+export) polled with a gr.Timer.
 """
 
 from __future__ import annotations
@@ -13,18 +14,25 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from lab import charts, service
+from lab import charts, service, user_data
 from lab.config import ConfigError
 from lab.losses import LOSSES
 from lab.models import ModelError
-from lab.ui.state import JOB_STORAGE_KEY, POLL_S, empty_frame, user_errors
+from lab.recipes import RECIPES
+from lab.training.jobs import NotAllowed, QueueFull
+from lab.ui import upload_section
+from lab.ui.state import JOB_STORAGE_KEY, POLL_S, user_errors
+from lab.ui.upload_section import recipe_choices
 
 # The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
 FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
              "seed", "eval_steps", "logging_steps", "eval_max_pairs", "label", "pooling", "max_seq_length",
-             "eval_split", "data_source", "matryoshka_dims", "group_by_length")
+             "eval_split", "data_source", "matryoshka_dims", "group_by_length", "upload_id")
 KNOB_KEYS = tuple(service.knob_names())
 RECIPE_KNOB_KEYS = tuple(service.recipe_knob_names())
+
+
+N_VIEW = 14  # outputs of `render`, in `TrainTab.view` order
 
 
 @dataclass
@@ -35,7 +43,7 @@ class TrainTab:
     view: list[gr.components.Component]  # what `render` fills, in order
 
 
-def build(demo: gr.Blocks) -> TrainTab:
+def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
     d = service.DEFAULT_FORM
     form: dict[str, gr.components.Component] = {}
     knobs: dict[str, gr.components.Component] = {}
@@ -53,7 +61,9 @@ def build(demo: gr.Blocks) -> TrainTab:
                 form["model"] = gr.Dropdown(_model_choices(), value=d["model"], label="Base model")
                 form["hub_id"] = gr.Textbox("", label="…or a Hugging Face Hub model id (overrides the list)",
                                             placeholder="e.g. sentence-transformers/all-mpnet-base-v2", max_lines=1)
-            form["recipe"] = gr.Dropdown(service.recipe_choices(), value=d["recipe"], label="Training data recipe")
+            upload = upload_section.build(owner)
+            form["recipe"] = gr.Dropdown(recipe_choices(), value=d["recipe"], label="Training data recipe")
+            form["upload_id"] = gr.Textbox("", visible=False)
             recipe_md = gr.Markdown(service.recipe_text(d["recipe"]), elem_classes="lab-note")
             with gr.Row():
                 for name in RECIPE_KNOB_KEYS:
@@ -111,13 +121,27 @@ def build(demo: gr.Blocks) -> TrainTab:
         # --- right: the live view -----------------------------------------------------------------------
         with gr.Column(scale=7, min_width=420):
             status = gr.Markdown(charts.status_text("", []), elem_id="status")
+            stages_md = gr.Markdown(elem_id="stages", visible=False)
             with gr.Row():
-                loss_plot = gr.LinePlot(empty_frame("step", "loss"), x="step", y="loss", title="Training loss",
+                # Born empty (None), not as an empty frame: a colour plot born empty keeps an empty colour domain.
+                # Colour by stage: each pipeline stage counts its steps from 1 again, so one line would zig-zag.
+                loss_plot = gr.LinePlot(None, x="step", y="loss", color="stage", title="Training loss",
                                         x_title="step", y_title="loss", height=250, elem_id="loss-plot",
                                         tooltip="all")
-                eval_plot = gr.LinePlot(empty_frame("step", "spearman", "phase"), x="step", y="spearman",
+                eval_plot = gr.LinePlot(None, x="step", y="spearman", color="series",
                                         title="STS-B spearman (cosine)", x_title="step", y_title="spearman",
                                         height=250, elem_id="eval-plot", tooltip="all")
+            with gr.Column(visible=False, elem_id="run-tables") as tables_box:
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        hist_md = gr.Markdown(elem_classes="lab-note")
+                        hist_plot = gr.BarPlot(None, x="bin", y="pairs", title="Silver labels",
+                                               x_title="cross-encoder score (bin start)", y_title="pairs", height=220,
+                                               elem_id="silver-plot", sort="x")
+                    with gr.Column(scale=2):
+                        hist_df = gr.Dataframe(interactive=False, elem_id="silver-table", max_height=260)
+                cmp_md = gr.Markdown(elem_classes="lab-note")
+                cmp_df = gr.Dataframe(interactive=False, elem_id="comparison", wrap=True)
             with gr.Column(visible=False) as result_box:
                 sts_table = gr.Dataframe(label="STS-B before → after (pearson / spearman per similarity)",
                                          elem_id="sts-table", interactive=False, wrap=True)
@@ -136,7 +160,10 @@ def build(demo: gr.Blocks) -> TrainTab:
     for key, comp in form.items():  # stable ids for tests and screenshots
         comp.elem_id = f"form-{key}"
     form_inputs = [form[k] for k in FORM_KEYS] + [knobs[k] for k in KNOB_KEYS] + [rknobs[k] for k in RECIPE_KNOB_KEYS]
-    view = [status, loss_plot, eval_plot, result_box, sts_table, source_md, cancel_btn]
+    view = [status, loss_plot, eval_plot, result_box, sts_table, source_md, cancel_btn, stages_md, tables_box,
+            hist_md, hist_plot, hist_df, cmp_md, cmp_df]
+    assert len(view) == N_VIEW
+    upload.wire(form["recipe"], form["upload_id"])
 
     # --- form wiring (cheap, unqueued) ---------------------------------------------------------------
     form["recipe"].change(_on_recipe, [form["recipe"], form["loss"]],
@@ -147,15 +174,16 @@ def build(demo: gr.Blocks) -> TrainTab:
     preset.input(_on_preset, preset, form_inputs, queue=False, api_visibility="private")
     plan_out = [plan_md, roles_md, preview_df, preview_src]
     for comp in form_inputs:
-        comp.change(_plan, form_inputs, plan_out, concurrency_limit=None, trigger_mode="always_last",
+        comp.change(_plan, [owner, *form_inputs], plan_out, concurrency_limit=None, trigger_mode="always_last",
                     show_progress="hidden", api_visibility="private")
-    demo.load(_plan, form_inputs, plan_out, show_progress="hidden", api_visibility="private")
+    demo.load(_plan, [owner, *form_inputs], plan_out, show_progress="hidden", api_visibility="private")
+    demo.load(_on_preset, None, form_inputs, queue=False, show_progress="hidden", api_visibility="private")
 
     # --- the job: start / poll / cancel ------------------------------------------------------------------
-    start_btn.click(start, [job_id, *form_inputs], [job_id, timer, seen, *view], concurrency_limit=None,
+    start_btn.click(start, [job_id, owner, *form_inputs], [job_id, timer, seen, *view], concurrency_limit=None,
                     show_progress="minimal", api_name="start")
     timer.tick(poll, [job_id, seen], [*view, timer, seen], queue=False, show_progress="hidden", api_name="poll")
-    cancel_btn.click(cancel, job_id, status, queue=False, api_name="cancel")
+    cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel")
     demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
               api_visibility="private")
     zip_btn.click(export_zip, job_id, zip_file, concurrency_limit=4, api_name="export_zip")
@@ -186,8 +214,9 @@ def _on_loss(loss: str):
     return [_loss_text(loss), *[gr.Number(visible=name in wanted) for name in KNOB_KEYS]]
 
 
-def _on_preset(name: str):
-    values = {**service.DEFAULT_FORM, "hub_id": "", **service.PRESETS.get(name, {})}
+def _on_preset(name: str | None = None):
+    """A preset on top of this server's defaults (hardware, then the room's); no preset: the defaults (page load)."""
+    values = {**service.form_defaults(), "hub_id": "", **service.PRESETS.get(name or "", {})}
     out = []
     for key in FORM_KEYS:
         if key == "loss":
@@ -211,16 +240,22 @@ def _split(values: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any], dic
             dict(zip(RECIPE_KNOB_KEYS, values[m:], strict=True)))
 
 
-def _plan(*values: Any):
+def _plan(owner: str | None, *values: Any):
     """Estimate + preview for the current form; problems are shown inline, never raised."""
     form, knobs, rknobs = _split(values)
     try:
-        config = service.build_config(form, knobs, rknobs)
+        config = user_data.build_run_config(form, knobs, rknobs, owner or "")
     except (ConfigError, ModelError) as exc:
         return f"**Check the settings**: {exc}", gr.skip(), gr.skip(), gr.skip()
     try:
-        prev = service.preview(config.recipe, config.seed, config.max_train_samples, config.data_source,
-                               params=config.recipe_params)
+        if config.upload_id:
+            rows, source, available = user_data.upload_preview(
+                config.upload_id, service.clean_owner(owner), config.recipe, config.seed, config.max_train_samples,
+                config.recipe_params)
+            prev = service.Preview(rows, user_data.roles_text(config.recipe), source, available)
+        else:
+            prev = service.preview(config.recipe, config.seed, config.max_train_samples, config.data_source,
+                                   params=config.recipe_params)
     except Exception as exc:  # data not loadable: say so, keep the form usable
         return f"**Could not load the recipe's data**: {exc}", "", pd.DataFrame(), ""
     est = service.estimate(config, prev.available_rows)
@@ -228,6 +263,8 @@ def _plan(*values: Any):
             f"about **{_fmt_s(est['total_s'])}** on this machine (training ≈ {_fmt_s(est['train_s'])}, "
             f"STS-B evals ≈ {_fmt_s(est['eval_s'])}); first loss point after ≈ {_fmt_s(est['first_loss_s'])}.")
     widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
+    if RECIPES[config.recipe].pipeline is not None:
+        plan += " A pipeline trains more than once (see the recipe's note): expect a few times that."
     return plan, prev.roles, gr.Dataframe(prev.rows, column_widths=widths), f"Source: {prev.source}"
 
 
@@ -237,14 +274,18 @@ def _fmt_s(seconds: float) -> str:
 
 # --- job handlers -----------------------------------------------------------------------------------------
 @user_errors
-def start(job_id: str | None, *values: Any):
+def start(job_id: str | None, owner: str | None, *values: Any):
     """Validate the form, queue the run, and return at once; the timer then follows it."""
     if service.is_live(job_id):
         gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
-        return (gr.skip(),) * (3 + 7)
+        return (gr.skip(),) * (3 + N_VIEW)
     form, knobs, rknobs = _split(values)
-    config = service.build_config(form, knobs, rknobs)
-    run_id = service.start(config)
+    config = user_data.build_run_config(form, knobs, rknobs, owner or "")
+    try:
+        run_id = service.start(config, owner)
+    except QueueFull as exc:  # a limit, not an error: say so and leave the page as it is
+        gr.Warning(str(exc))
+        return (gr.skip(),) * (3 + N_VIEW)
     return (run_id, gr.Timer(active=True), None, *render(run_id))
 
 
@@ -256,13 +297,13 @@ def poll(job_id: str | None, seen: str | None):
     """
     version = service.version(job_id)
     if version is not None and f"{job_id}:{version}:{service.manager().position(job_id)}" == seen:
-        return (*(gr.skip(),) * 7, gr.skip(), seen)
+        return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
     snap = service.snapshot(job_id)
     if snap is None:
         return (*render(None), gr.Timer(active=False), "none")
     key = f"{snap.run_id}:{snap.version}:{snap.position}" if snap.version >= 0 else f"stored:{snap.status}"
     if key == seen:
-        return (*(gr.skip(),) * 7, gr.skip(), seen)
+        return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
     return (*_view(snap), gr.Timer(active=snap.status in ("queued", "running")), key)
 
 
@@ -270,8 +311,9 @@ def render(job_id: str | None) -> tuple[Any, ...]:
     """The whole view for a run, in `TrainTab.view` order."""
     snap = service.snapshot(job_id)
     if snap is None:
-        return (charts.status_text("", []), empty_frame("step", "loss"), empty_frame("step", "spearman", "phase"),
-                gr.Column(visible=False), None, "", gr.Button(interactive=False))
+        return (charts.status_text("", []), None, None, gr.Column(visible=False), None, "",
+                gr.Button(interactive=False), gr.Markdown("", visible=False), gr.Column(visible=False), "", None,
+                None, "", None)
     return _view(snap)
 
 
@@ -301,25 +343,45 @@ def _render(snap: Any, queue_length: int) -> tuple[Any, ...]:
     done = snap.status not in ("queued", "running")
     before, after = charts.metrics_of(events)
     table = charts.sts_table(before, after) if (done and before) else None
+    loss, evals = charts.staged_loss_frame(events), charts.eval_frame(events)
+    stages = charts.stage_list(events, snap.status)
+    tables = charts.tables_of(events)
+    silver, comparison = tables.get("silver-labels"), tables.get("comparison")
     return (
         charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
-        charts.loss_frame(events),
-        charts.eval_frame(events),
+        # A finished pipeline gets its own titles: one more spec change, so the chart re-embeds with every stage
+        # even if the browser skipped a re-embed while the stages came in quickly.
+        gr.LinePlot(loss, color_map=charts.color_map(loss["stage"]),
+                    title="Training loss per stage" if done and stages else "Training loss") if len(loss) else None,
+        gr.LinePlot(evals, color_map=charts.color_map(evals["series"]),
+                    title="STS-B spearman (cosine) per model" if done and stages else "STS-B spearman (cosine)")
+        if len(evals) else None,
         gr.Column(visible=done and bool(before or service.has_model(snap.run_id))),
         table,
         charts.source_text(events),
         gr.Button(interactive=not done),
+        gr.Markdown(stages, visible=bool(stages)),
+        gr.Column(visible=bool(tables)),
+        charts.table_text(silver),
+        gr.BarPlot(charts.histogram_frame(silver), visible=True) if silver else gr.BarPlot(None, visible=False),
+        gr.Dataframe(charts.table_frame(silver), visible=True) if silver else gr.Dataframe(None, visible=False),
+        charts.table_text(comparison),
+        gr.Dataframe(charts.table_frame(comparison), visible=True) if comparison else gr.Dataframe(None, visible=False),
     )
 
 
 # Name the API parameters after the form keys, so gradio_client can call /start with keywords.
 start.__signature__ = inspect.Signature(
     [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-     for n in ("job_id", *FORM_KEYS, *KNOB_KEYS, *(f"recipe_{k}" for k in RECIPE_KNOB_KEYS))])
+     for n in ("job_id", "owner", *FORM_KEYS, *KNOB_KEYS, *(f"recipe_{k}" for k in RECIPE_KNOB_KEYS))])
 
 
-def cancel(job_id: str | None) -> str:
-    if service.cancel(job_id):
+def cancel(job_id: str | None, owner: str | None = None) -> str:
+    try:
+        cancelled = service.cancel(job_id, owner)
+    except NotAllowed as exc:
+        raise gr.Error(str(exc)) from None
+    if cancelled:
         gr.Info("Cancel requested: the run stops after the current step and keeps the model so far.")
         return "**Stopping** after the current step…"
     return gr.skip()

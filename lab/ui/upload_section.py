@@ -1,0 +1,160 @@
+"""The Train tab's "Your own data" section: upload a file, pick its data format, map columns to roles with a
+live preview, then "Use this data" saves the checked rows and points the form's recipe at them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from lab import service, user_data
+from lab.config import ConfigError
+from lab.recipes import RECIPES
+from lab.upload import UPLOAD_FORMATS, max_upload_bytes
+
+FILE_TYPES = [".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"]
+DEFAULT_FORMAT = "pair" if "pair" in UPLOAD_FORMATS else UPLOAD_FORMATS[0]
+
+
+@dataclass
+class UploadSection:
+    table: gr.State  # the uploaded table (this page only)
+    name: gr.State  # its display name
+    fmt: gr.Dropdown
+    roles: list[gr.Dropdown]
+    use_btn: gr.Button
+    status: gr.Markdown
+    owner: gr.BrowserState
+
+    def wire(self, recipe: gr.Dropdown, upload_id: gr.Textbox) -> None:
+        """'Use this data' sets the form's recipe (upload-<format>) and its hidden upload id."""
+        self.use_btn.click(use, [self.table, self.name, self.fmt, *self.roles, self.owner],
+                           [recipe, upload_id, self.status], concurrency_limit=4, api_name="use_upload")
+
+
+def recipe_choices(upload_recipe: str | None = None, upload_name: str = "") -> list[tuple[str, str]]:
+    """The form's recipes: built-in ones (pipelines marked), and `upload-*` only once this page used an upload."""
+    out = [(f"{k} ({r.format_key}{', pipeline' if r.pipeline else ''})", k)
+           for k, r in RECIPES.items() if not r.uses_upload]
+    if upload_recipe in RECIPES:
+        out.append((f"{upload_recipe}: your file {upload_name}".strip(), upload_recipe))
+    return out
+
+
+def build(owner: gr.BrowserState) -> UploadSection:
+    table, name = gr.State(None), gr.State("")
+    with gr.Accordion("Your own data (CSV, TSV, JSONL or parquet)", open=False, elem_id="upload-section"):
+        gr.Markdown(f"Upload a file (at most {max_upload_bytes() / 1e6:.0f} MB) whose first line names the "
+                    "columns, choose its data format, and map columns to roles. The preview shows what the loss "
+                    "will get. Your upload is only visible to this browser.", elem_classes="lab-note")
+        file = gr.File(label="File", file_types=FILE_TYPES, type="filepath", elem_id="upload-file", height=110)
+        fmt = gr.Dropdown(user_data.format_choices(), value=DEFAULT_FORMAT, label="Data format",
+                          elem_id="upload-format")
+        with gr.Row():
+            roles = [gr.Dropdown([], label=f"Role {i + 1}", elem_id=f"upload-role-{i}", visible=False,
+                                 allow_custom_value=False) for i in range(user_data.MAX_ROLES)]
+        preview = gr.Dataframe(interactive=False, wrap=True, elem_id="upload-preview", max_height=260,
+                               label="Preview (first rows, as the loss gets them)", visible=False)
+        status = gr.Markdown(elem_id="upload-status")
+        use_btn = gr.Button("Use this data", variant="secondary", elem_id="upload-use", interactive=False)
+
+    file.upload(on_file, [file, fmt], [table, name, *roles, preview, status, use_btn], concurrency_limit=4,
+                api_name="read_upload")
+    file.clear(on_clear, None, [table, name, *roles, preview, status, use_btn], queue=False,
+               api_visibility="private")
+    fmt.input(on_format, [table, fmt], [*roles, preview, status, use_btn], concurrency_limit=None,
+              api_visibility="private")
+    for role in roles:
+        role.input(on_mapping, [table, fmt, *roles], [preview, use_btn], concurrency_limit=None,
+                   api_visibility="private")
+    return UploadSection(table, name, fmt, roles, use_btn, status, owner)
+
+
+def _pickers(df: pd.DataFrame | None, format_key: str, mapping: dict[str, str]) -> list[Any]:
+    columns = [str(c) for c in df.columns] if df is not None else []
+    roles = user_data.roles(format_key)
+    out = []
+    for i in range(user_data.MAX_ROLES):
+        if i < len(roles) and df is not None:
+            col, role = roles[i]
+            out.append(gr.Dropdown(choices=[("— choose a column —", user_data.NONE), *[(c, c) for c in columns]],
+                                   value=mapping.get(col, user_data.NONE), label=f"{col}: {role}", visible=True,
+                                   interactive=True))
+        else:
+            out.append(gr.Dropdown(choices=[], value=None, visible=False))
+    return out
+
+
+def _preview(df: pd.DataFrame, format_key: str, mapping: dict[str, str]) -> tuple[Any, Any]:
+    """The preview table and whether 'Use this data' can be pressed (every role has a column)."""
+    frame = user_data.preview_frame(df, format_key, mapping)
+    complete = all(mapping.get(col) for col, _ in user_data.roles(format_key))
+    return gr.Dataframe(frame, visible=True), gr.Button(interactive=complete, variant="primary" if complete
+                                                        else "secondary")
+
+
+def _problem(exc: Exception) -> str:
+    return f"⚠ **{exc}**"
+
+
+def on_file(path: str | None, format_key: str):
+    """Read the uploaded file (size checked first), guess the roles, show the preview; problems inline."""
+    none = (None, "", *_pickers(None, format_key, {}), gr.Dataframe(visible=False))
+    if not path:
+        return (*none, "", gr.Button(interactive=False))
+    try:
+        read = user_data.read_file(path)
+    except ConfigError as exc:
+        gr.Warning(str(exc))
+        return (*none, _problem(exc), gr.Button(interactive=False))
+    except OSError:
+        return (*none, _problem("The uploaded file could not be read; upload it again."), gr.Button(interactive=False))
+    mapping = user_data.suggested(read.table, format_key)
+    frame, use_btn = _preview(read.table, format_key, mapping)
+    notes = "".join(f"\n- {n}" for n in read.notes)
+    text = (f"**{read.name}**: {len(read.table):,} rows, {len(read.table.columns)} columns "
+            f"({', '.join(map(str, read.table.columns[:12]))}{' …' if len(read.table.columns) > 12 else ''}). "
+            "Check the roles below, then press **Use this data**." + notes)
+    return (read.table, read.name, *_pickers(read.table, format_key, mapping), frame, text, use_btn)
+
+
+def on_clear():
+    return (None, "", *_pickers(None, DEFAULT_FORMAT, {}), gr.Dataframe(visible=False), "",
+            gr.Button(interactive=False))
+
+
+def on_format(df: pd.DataFrame | None, format_key: str):
+    if df is None:
+        return (*_pickers(None, format_key, {}), gr.Dataframe(visible=False), gr.skip(), gr.Button(interactive=False))
+    mapping = user_data.suggested(df, format_key)
+    frame, use_btn = _preview(df, format_key, mapping)
+    return (*_pickers(df, format_key, mapping), frame, "", use_btn)
+
+
+def on_mapping(df: pd.DataFrame | None, format_key: str, *chosen: str | None):
+    if df is None:
+        return gr.skip(), gr.Button(interactive=False)
+    return _preview(df, format_key, user_data.mapping_from(format_key, list(chosen)))
+
+
+def use(df: pd.DataFrame | None, name: str, format_key: str, *values: Any):
+    """Check the mapped rows, save them for this browser, and point the form's recipe at them."""
+    *chosen, owner = values
+    if df is None:
+        raise gr.Error("Upload a file first.")
+    owner = service.clean_owner(owner)
+    if not owner:
+        raise gr.Error("This page has no session id yet; reload the page and try again.")
+    try:
+        saved = user_data.use(df, format_key, user_data.mapping_from(format_key, list(chosen)), name, owner)
+    except ConfigError as exc:
+        gr.Warning(str(exc))
+        return gr.skip(), gr.skip(), _problem(exc)
+    notes = "".join(f"\n- {n}" for n in saved.notes)
+    text = (f"✓ **Using {name}**: {saved.rows:,} rows as `{format_key}`; the recipe is now `{saved.recipe}`. "
+            "Pick a loss and press **Start training**." + notes)
+    gr.Info(f"Using {name}: {saved.rows:,} rows.")
+    return gr.Dropdown(choices=recipe_choices(saved.recipe, name), value=saved.recipe), saved.upload_id, text
