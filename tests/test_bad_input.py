@@ -115,7 +115,7 @@ def test_bad_knobs_get_a_specific_message(form, knobs, text):
         service.build_config({"model": "tiny-bert", **form}, knobs)
 
 
-# --- 4. uploads (lab/upload.py: the checks every upload path uses) -----------------------------------------------
+# --- 4. uploads (lab/upload/: the checks every upload path uses) -------------------------------------------------
 def _csv(text: str) -> bytes:
     return text.encode("utf-8")
 

@@ -113,12 +113,12 @@ def fake_pipeline(config, ctx):
 def fake_manager(tmp_path, monkeypatch):
     service.reset_for_tests()
     m = JobManager(RunStore(tmp_path / "runs"), runner=fake_pipeline)
-    monkeypatch.setattr(service, "_manager", m)
+    monkeypatch.setattr(service.jobs, "_manager", m)
     gate.clear()
     yield m
     gate.set()
     m.close()
-    monkeypatch.setattr(service, "_manager", None)
+    monkeypatch.setattr(service.jobs, "_manager", None)
 
 
 def _values(**changes):

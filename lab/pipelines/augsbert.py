@@ -22,7 +22,9 @@ from lab.training.events import Finished, Plan, Stage, Table
 
 KNOBS = (
     Knob("gold_fraction", 0.2, 0.05, 0.9, "Share of the pairs kept as labelled gold (the chapter: 10k of 50k)."),
-    Knob("ce_epochs", 1, 1, 10, "Cross-encoder training epochs.", True),
+    Knob("ce_epochs", 3, 1, 10, "Cross-encoder training epochs (a cross-encoder needs more passes over small gold).",
+         True),
+    Knob("ce_lr", 5e-5, 1e-6, 1e-3, "Cross-encoder learning rate (its classifier head starts from scratch)."),
 )
 STAGES = [
     {"name": "cross-encoder", "title": "1. Train a cross-encoder on the gold pairs"},
@@ -58,7 +60,7 @@ def cross_encoder_base(config: RunConfig, folder: str) -> str:
     return folder
 
 
-def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int):
+def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int, lr: float):
     from datasets import Dataset
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
@@ -74,7 +76,7 @@ def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int)
         cuda = device_name() == "cuda"
         args = CrossEncoderTrainingArguments(
             output_dir=scratch, num_train_epochs=epochs, per_device_train_batch_size=config.batch_size,
-            learning_rate=max(config.lr, 2e-5), warmup_steps=config.warmup_ratio, seed=config.seed, fp16=cuda,
+            learning_rate=lr, warmup_steps=config.warmup_ratio, seed=config.seed, fp16=cuda,
             logging_steps=config.logging_steps, logging_nan_inf_filter=False, save_strategy="no", report_to="none",
             disable_tqdm=True, dataloader_pin_memory=cuda,
         )
@@ -108,7 +110,7 @@ def run(config: RunConfig, ctx) -> Finished:
 
     # 1. Cross-encoder on gold.
     ctx.emit(Stage(name="cross-encoder", message=f"1/5 Training a cross-encoder on {len(gold):,} gold pairs"))
-    cross = train_cross_encoder(config, gold, ctx, int(knobs["ce_epochs"]))
+    cross = train_cross_encoder(config, gold, ctx, int(knobs["ce_epochs"]), float(knobs["ce_lr"]))
     cross.save(str(stages_dir / "cross-encoder"))
     checkpoint(ctx)
 

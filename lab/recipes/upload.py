@@ -1,4 +1,4 @@
-"""`upload-<format>`: your own data, validated by lab/upload.py, trained like a built-in recipe.
+"""`upload-<format>`: your own data, validated by lab/upload/, trained like a built-in recipe.
 
 A checked upload is saved by the lab under `<runs dir>/uploads/<random id>.parquet` (the user's file
 name is never part of a path) with a small JSON of its format, display name and owner; a run refers

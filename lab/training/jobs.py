@@ -247,6 +247,7 @@ class JobManager:
     def _work(self) -> None:
         from lab.training.runner import Cancelled, JobContext
 
+        _lower_priority()
         while True:
             with self._cv:
                 while not self._queue and not self._closed:
@@ -297,6 +298,23 @@ def _describe_failure(exc: BaseException) -> str:
             "which keeps large batches in small memory."
         )
     return text.splitlines()[0][:500] if len(text) > 500 else text
+
+
+def _lower_priority() -> None:
+    """Run training at a lower CPU priority than the web server, so pages and polls stay responsive.
+
+    On Linux a thread's nice value is its own and is inherited by the threads it starts (torch's
+    OpenMP workers), so only the training side yields; LAB_TRAIN_NICE=0 turns this off.
+    """
+    import os
+
+    nice = int(os.environ.get("LAB_TRAIN_NICE", "10") or 0)
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (OSError, ValueError) as exc:
+        log.info("could not lower the training thread's priority: %s", exc)
 
 
 def _release_memory() -> None:

@@ -1,0 +1,106 @@
+"""A run's line charts from its events: loss and STS-B curves (strided for the browser, one per stage or
+series), fixed category colours, and the before/after STS-B metrics and table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from lab.evaluation.sts import MAIN_METRIC, SIMILARITIES
+from lab.training.events import Eval, Event, Finished, Log
+
+MAX_POINTS = 400  # per series sent to the browser each tick; the full history stays in the store
+LOSS_COLUMNS = ["step", "loss"]
+EVAL_COLUMNS = ["step", "spearman", "phase"]
+PLAIN_STAGE = "training"  # the colour a plain (single-stage) run's loss curve is labelled with
+PLAIN_SERIES = "STS-B"
+
+
+def _stride(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    if len(df) <= max_points:
+        return df
+    keep = sorted(set(range(0, len(df), math.ceil(len(df) / max_points))) | {len(df) - 1})
+    return df.iloc[keep].reset_index(drop=True)
+
+
+def loss_frame(events: Iterable[Event]) -> pd.DataFrame:
+    """(step, loss) of every Log event, strided to at most MAX_POINTS rows."""
+    rows = [(e.step, e.loss) for e in events if isinstance(e, Log) and math.isfinite(e.loss)]
+    return _stride(pd.DataFrame(rows, columns=LOSS_COLUMNS))
+
+
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
+
+
+def color_map(names: Iterable[str]) -> dict[str, str]:
+    """A fixed colour per category, in order of appearance.
+
+    Gradio 6.31's LinePlot takes its colour domain from the data it was embedded with and keeps it when the
+    data changes in place; a new category (a pipeline's next stage) stays invisible. The colour map is a spec
+    property, so passing one whose keys are exactly the categories present re-embeds the chart when, and only
+    when, a category appears.
+    """
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
+
+
+def staged_loss_frame(events: Iterable[Event]) -> pd.DataFrame:
+    """(step, loss, stage): one curve per pipeline stage, since every stage counts its steps from 1 again."""
+    by_stage: dict[str, list[tuple[int, float]]] = {}
+    for e in events:
+        if isinstance(e, Log) and math.isfinite(e.loss):
+            by_stage.setdefault(e.stage or PLAIN_STAGE, []).append((e.step, e.loss))
+    parts = [_stride(pd.DataFrame(rows, columns=LOSS_COLUMNS)).assign(stage=name) for name, rows in by_stage.items()]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*LOSS_COLUMNS, "stage"])
+
+
+def eval_frame(events: Iterable[Event], metric: str = MAIN_METRIC) -> pd.DataFrame:
+    """(step, spearman, phase, series) of every STS-B evaluation: before (step 0), during, after.
+
+    A plain run is one series. In a pipeline each evaluated model (`Eval.model`) is its own series, and
+    the base model's score (step 0) starts every series, so each line reads "base → this model".
+    """
+    rows = []
+    for e in events:
+        if isinstance(e, Eval) and metric in e.metrics and math.isfinite(e.metrics[metric]):
+            rows.append((e.step, float(e.metrics[metric]), e.phase, e.model or PLAIN_SERIES))
+    df = pd.DataFrame(rows, columns=[*EVAL_COLUMNS, "series"])
+    names = list(dict.fromkeys(df["series"]))
+    base = df[df["phase"] == "before"].head(1)
+    if len(names) > 1 and len(base):
+        base_name = base["series"].iloc[0]
+        parts = [pd.concat([base.assign(series=name), df[df["series"] == name]]) for name in names if name != base_name]
+        df = pd.concat(parts, ignore_index=True)
+    # The "after" eval repeats the last "during" one when both land on the final step.
+    return df.drop_duplicates(subset=["step", "spearman", "series"], keep="first").reset_index(drop=True)
+
+
+def metrics_of(events: Sequence[Event]) -> tuple[dict[str, float], dict[str, float]]:
+    """(before, after) STS-B metric dicts from a run's events; empty dicts when missing."""
+    finished = next((e for e in reversed(events) if isinstance(e, Finished)), None)
+    if finished is not None and (finished.metrics_before or finished.metrics_after):
+        # A pipeline evaluates several models; the run's own result is the one its Finished event names.
+        return dict(finished.metrics_before), dict(finished.metrics_after)
+    sts = [e for e in events if isinstance(e, Eval) and MAIN_METRIC in e.metrics]
+    before = next((e.metrics for e in sts if e.phase == "before"), {})
+    after = next((e.metrics for e in reversed(sts) if e.phase == "after"), {})
+    return dict(before), dict(after)
+
+
+def sts_table(before: dict[str, float], after: dict[str, float]) -> pd.DataFrame:
+    """The chapter's table: one row per similarity, pearson/spearman before and after, and the change."""
+    rows = []
+    for sim in SIMILARITIES:
+        b_p, b_s = before.get(f"pearson_{sim}"), before.get(f"spearman_{sim}")
+        a_p, a_s = after.get(f"pearson_{sim}"), after.get(f"spearman_{sim}")
+        delta = (a_s - b_s) if a_s is not None and b_s is not None else None
+        rows.append([sim, b_p, b_s, a_p, a_s, delta])
+    df = pd.DataFrame(
+        rows,
+        columns=["similarity", "pearson before", "spearman before", "pearson after", "spearman after", "Δ spearman"],
+    )
+    num = df.columns[1:]
+    df[num] = df[num].astype(float).round(4)
+    return df

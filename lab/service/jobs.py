@@ -1,0 +1,96 @@
+"""The process-global JobManager (created lazily, queue limits from the environment) and the calls on
+live jobs: start, cancel, delete, snapshot, version.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from lab.config import RunConfig
+from lab.models import check_model
+from lab.paths import runs_dir
+from lab.service.access import clean_owner, new_owner
+from lab.store import RunStore, valid_run_id
+from lab.training.jobs import JobManager, JobSnapshot
+
+_lock = threading.Lock()
+_manager: JobManager | None = None
+
+
+def manager() -> JobManager:
+    """The one JobManager (and its worker thread) of this process, created on first use.
+
+    Queue limits come from the environment: LAB_MAX_QUEUE (waiting runs, everyone; default 100) and
+    LAB_MAX_WAITING_PER_SESSION (waiting runs per browser; default 1, 0 = no limit).
+    """
+    global _manager
+    with _lock:
+        if _manager is None:
+            _manager = JobManager(RunStore(runs_dir()), max_queue=_env_int("LAB_MAX_QUEUE", 100, low=1),
+                                  max_waiting_per_owner=_env_int("LAB_MAX_WAITING_PER_SESSION", 1, low=0))
+        return _manager
+
+
+def _env_int(name: str, default: int, low: int) -> int:
+    try:
+        value = int(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default  # a typo in the server's environment must not stop the app
+    return value if value >= low else default
+
+
+def store() -> RunStore:
+    return manager().store
+
+
+def reset_for_tests() -> None:
+    """Close the manager so the next call builds one on the current LAB_RUNS_DIR."""
+    global _manager
+    with _lock:
+        if _manager is not None:
+            _manager.close()
+        _manager = None
+
+
+def snapshot(run_id: str | None) -> JobSnapshot | None:
+    if not run_id or not isinstance(run_id, str):
+        return None
+    try:
+        return manager().snapshot(run_id)
+    except (KeyError, OSError, ValueError):
+        return None
+
+
+def version(run_id: str | None) -> int | None:
+    """The live job's version (cheap); None for unknown or stored-only runs."""
+    return manager().version(run_id) if run_id and isinstance(run_id, str) else None
+
+
+def start(config: RunConfig, owner: str | None = "") -> str:
+    """Queue a run for this owner; raises QueueFull (a limit is reached) or ModelError."""
+    check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker
+    if config.upload_id:
+        from lab.recipes.upload import check_upload_access
+
+        check_upload_access(config.upload_id, clean_owner(owner))
+    return manager().submit(config, owner=clean_owner(owner) or new_owner())
+
+
+def cancel(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:
+    """Stop a live run of this owner (any run for the instructor); NotAllowed for someone else's run."""
+    if not run_id or not isinstance(run_id, str):
+        return False
+    return manager().cancel(run_id, owner=clean_owner(owner), admin=admin)
+
+
+def delete_run(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:
+    """Delete a finished run (its folder too): the owner's own, or any for the instructor."""
+    if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
+        return False
+    return manager().delete(run_id, owner=clean_owner(owner), admin=admin)
+
+
+def is_live(run_id: str | None) -> bool:
+    snap = snapshot(run_id)
+    return snap is not None and snap.status in ("queued", "running")

@@ -1,0 +1,48 @@
+"""Taking a run's model away: a zip of the model, its training script, or a push to the Hub."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.config import ConfigError, RunConfig
+from lab.service.jobs import store
+from lab.service.runs import load_run
+from lab.store import valid_run_id
+
+
+def push_to_hub(run_id: str | None, repo_id: str, token: str, private: bool = True) -> str:
+    """Push a stored run's model with the user's token (used for this call only); raises PublishError."""
+    from lab.publish import PublishError, push_run
+
+    if not isinstance(run_id, str) or not valid_run_id(run_id):
+        raise PublishError("Pick a run with a saved model first.")
+    return push_run(store(), run_id, str(repo_id or ""), str(token or ""), private=bool(private))
+
+
+def export_zip(run_id: str):
+    """A fresh zip of the run's model (and its training script) in a temp dir; raises FileNotFoundError."""
+    from lab.export import zip_model
+
+    record = load_run(run_id)
+    if record is None:
+        raise FileNotFoundError("No such run.")
+    return zip_model(store().model_dir(run_id), run_id, _config_or_none(record.config))
+
+
+def export_script(run_id: str) -> str:
+    from lab.export import training_script
+
+    record = load_run(run_id)
+    if record is None:
+        raise FileNotFoundError("No such run.")
+    config = _config_or_none(record.config)
+    if config is None:
+        raise ConfigError("This run's stored config can no longer be read by this version of the lab.")
+    return training_script(config, run_id)
+
+
+def _config_or_none(data: dict[str, Any]) -> RunConfig | None:
+    try:
+        return RunConfig.from_dict(data)
+    except (ConfigError, TypeError):
+        return None

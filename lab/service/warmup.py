@@ -1,0 +1,58 @@
+"""Background warm-up: the heavy libraries are imported in a daemon thread after launch (WARMUP, one per process)."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+
+from lab.service.defaults import hardware_profile
+
+
+class Warmup:
+    """Imports the heavy libraries in a daemon thread after launch, so the first page is never blocked."""
+
+    MODULES = (("sentence_transformers", "sentence-transformers"), ("umap", "UMAP"))
+
+    def __init__(self) -> None:
+        self.state: dict[str, str] = {m: "waiting" for m, _ in self.MODULES}
+        self.seconds: dict[str, float] = {}
+        self.cuda = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="lab-warmup", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        for module, _ in self.MODULES:
+            self.state[module] = "loading"
+            t0 = time.perf_counter()
+            try:
+                importlib.import_module(module)
+                self.state[module] = "ready"
+                if module == "sentence_transformers":
+                    torch = importlib.import_module("torch")
+                    self.cuda = bool(torch.cuda.is_available())
+                    hardware_profile()  # detect() may import torch: do it here, not in a page load
+            except Exception as exc:  # a missing optional library must not stop the app
+                self.state[module] = f"failed ({type(exc).__name__})"
+            self.seconds[module] = time.perf_counter() - t0
+
+    def ready(self, module: str) -> bool:
+        return self.state.get(module) == "ready"
+
+    def all_done(self) -> bool:
+        return all(s not in ("waiting", "loading") for s in self.state.values())
+
+    def describe(self) -> str:
+        parts = []
+        for module, name in self.MODULES:
+            s = self.state[module]
+            took = f" ({self.seconds[module]:.0f} s)" if module in self.seconds and s == "ready" else ""
+            parts.append(f"{name} **{s}**{took}")
+        return "Libraries: " + " · ".join(parts)
+
+
+WARMUP = Warmup()
