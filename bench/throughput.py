@@ -76,7 +76,8 @@ def lab_worker(args, group_by_length: bool) -> dict:
 def run_variant(variant: str, args) -> dict:
     cmd = [sys.executable, __file__, "--worker", variant, "--samples", str(args.samples),
            "--batch-size", str(args.batch_size), "--seed", str(args.seed)]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    # LAB_TRAIN_NICE=0: the lab's worker would otherwise run at a lower priority than the plain script.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "LAB_TRAIN_NICE": "0"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     if out.returncode:
         raise SystemExit(f"{variant} failed:\n{out.stderr[-3000:]}")
