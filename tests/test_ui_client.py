@@ -3,7 +3,6 @@ as one browser (an owner id) among others: My runs, the leaderboard, owner-only 
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -13,23 +12,6 @@ pytestmark = pytest.mark.slow
 OWNER = "0f" * 16
 TINY = {"model": "tiny-bert", "max_train_samples": 64, "batch_size": 16, "logging_steps": 1, "eval_steps": 2,
         "eval_max_pairs": 20}
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    os.environ.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-                      LAB_RUNS_DIR=str(tmp_path_factory.mktemp("runs")),
-                      GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp("gradio")))
-    from lab import service
-    from lab.ui.app import after_launch, build_app, launch_kwargs
-
-    service.reset_for_tests()
-    demo = build_app()
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(server_port=None))
-    after_launch()
-    yield local_url
-    demo.close()
-    service.reset_for_tests()
 
 
 def _rows(plot) -> list:

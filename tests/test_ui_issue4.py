@@ -239,22 +239,6 @@ def test_negative_explorer_data():
 
 
 # --- evaluation jobs over HTTP (tiny-bert, STS-B test) ----------------------------------------------
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    os.environ.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-                      LAB_RUNS_DIR=str(tmp_path_factory.mktemp("runs")),
-                      GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp("gradio")))
-    from lab.ui.app import after_launch, build_app, launch_kwargs
-
-    service.reset_for_tests()
-    demo = build_app()
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(server_port=None))
-    after_launch()
-    yield local_url
-    demo.close()
-    service.reset_for_tests()
-
-
 @pytest.mark.slow
 def test_evaluation_job_through_the_client(url, monkeypatch):
     from gradio_client import Client
