@@ -40,7 +40,7 @@ def valid_run_id(run_id: str) -> bool:
     return isinstance(run_id, str) and bool(_RUN_ID.match(run_id))
 
 
-def _write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, default=str)
@@ -67,8 +67,8 @@ class RunStore:
     def create(self, run_id: str, config: dict[str, Any], **meta: Any) -> None:
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=False)
-        _write_json_atomic(d / "config.json", config)
-        _write_json_atomic(d / "run.json", {"run_id": run_id, "status": "queued", "created": time.time(), **meta})
+        write_json_atomic(d / "config.json", config)
+        write_json_atomic(d / "run.json", {"run_id": run_id, "status": "queued", "created": time.time(), **meta})
         (d / "events.jsonl").touch()
 
     def append_event(self, run_id: str, event: Event) -> None:
@@ -83,11 +83,11 @@ class RunStore:
             path = self.run_dir(run_id) / "run.json"
             meta = json.loads(path.read_text(encoding="utf-8"))
             meta.update(changes)
-            _write_json_atomic(path, meta)
+            write_json_atomic(path, meta)
             return meta
 
     def write_metrics(self, run_id: str, metrics: dict[str, Any]) -> None:
-        _write_json_atomic(self.run_dir(run_id) / "metrics.json", metrics)
+        write_json_atomic(self.run_dir(run_id) / "metrics.json", metrics)
 
     def delete(self, run_id: str) -> None:
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)

@@ -24,21 +24,29 @@ def loss_choices(recipe: str) -> list[tuple[str, str]]:
     return [(f"{k} — {LOSSES[k].description}", k) for k in fitting_losses(recipe_obj.format_key)]
 
 
-def knob_names() -> list[str]:
-    """Every knob any loss has, once each, in registry order (the form has one input per name)."""
+def _names(owners) -> list[str]:
+    """Every knob of these losses or recipes, once each, in registry order (the form has one input per name)."""
     names: list[str] = []
-    for spec in LOSSES.values():
-        names += [k.name for k in spec.knobs if k.name not in names]
+    for owner in owners:
+        names += [k.name for k in owner.knobs if k.name not in names]
     return names
 
 
-def knob_info(name: str) -> tuple[float, str, bool]:
-    """(default, help, integer) of the first loss knob with this name."""
-    for spec in LOSSES.values():
-        for k in spec.knobs:
+def _info(owners, name: str) -> tuple[float, str, bool]:
+    """(default, help, integer) of the first knob with this name."""
+    for owner in owners:
+        for k in owner.knobs:
             if k.name == name:
                 return k.default, f"{k.help} Range {k.low:g}–{k.high:g}.", k.integer
     raise KeyError(name)
+
+
+def knob_names() -> list[str]:
+    return _names(LOSSES.values())
+
+
+def knob_info(name: str) -> tuple[float, str, bool]:
+    return _info(LOSSES.values(), name)
 
 
 def loss_knobs(loss: str) -> list[str]:
@@ -47,19 +55,11 @@ def loss_knobs(loss: str) -> list[str]:
 
 
 def recipe_knob_names() -> list[str]:
-    """Every knob any recipe has, once each (the form has one input per name, shown for the recipes that use it)."""
-    names: list[str] = []
-    for recipe in RECIPES.values():
-        names += [k.name for k in recipe.knobs if k.name not in names]
-    return names
+    return _names(RECIPES.values())
 
 
 def recipe_knob_info(name: str) -> tuple[float, str, bool]:
-    for recipe in RECIPES.values():
-        for k in recipe.knobs:
-            if k.name == name:
-                return k.default, f"{k.help} Range {k.low:g}–{k.high:g}.", k.integer
-    raise KeyError(name)
+    return _info(RECIPES.values(), name)
 
 
 def recipe_knobs(recipe: str) -> list[str]:

@@ -12,7 +12,7 @@ from lab.hardware import Profile
 from lab.paths import runs_dir
 from lab.service.form import build_config
 from lab.service.presets import DEFAULT_FORM
-from lab.store import _write_json_atomic
+from lab.store import write_json_atomic
 
 _profile: Profile | None = None
 _FORM_NONE_IS_ZERO = ("max_seq_length", "eval_max_pairs", "max_train_samples")  # the form's 0 means "none"
@@ -68,7 +68,7 @@ def save_room_defaults(values: dict[str, Any]) -> dict[str, Any]:
     saved = {k: _form_value(config, k) for k in values}
     path = room_defaults_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_json_atomic(path, saved)
+    write_json_atomic(path, saved)
     return saved
 
 

@@ -4,9 +4,7 @@ instructor's live-first list.
 
 from __future__ import annotations
 
-import json
 import math
-from typing import Any
 
 from lab.service.access import clean_owner
 from lab.service.jobs import manager, store
@@ -15,18 +13,12 @@ from lab.store import RunRecord
 
 def list_runs() -> list[RunRecord]:
     """Stored runs, newest first, each with its final metrics (metrics.json) in `meta["metrics"]`."""
-    records = store().list_runs()
+    runs = store()
+    records = runs.list_runs()
     for r in records:
         if "metrics" not in r.meta:
-            r.meta["metrics"] = _read_metrics(r.run_id)
+            r.meta["metrics"] = runs.read_metrics(r.run_id)
     return records
-
-
-def _read_metrics(run_id: str) -> dict[str, Any]:
-    try:
-        return json.loads((store().run_dir(run_id) / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError):
-        return {}
 
 
 def load_run(run_id: str) -> RunRecord | None:
