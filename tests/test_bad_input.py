@@ -243,7 +243,8 @@ CLI_CASES = [
     (["fly"], "invalid choice"),
     (["eval", "--split", "x"], "--split"),
     (["eval", "--max-pairs", "0"], "--max-pairs"),
-    (["eval", "--model", "../../etc"], "not a saved model"),
+    (["eval", "--model", "{empty_dir}"], "not a saved model"),
+    (["eval", "--model", "../../no-such-folder-here"], "not a known model"),
     (["eval", "--model", "http://evil.example/x"], "not a known model"),
     (["mteb", "--route", "x"], "--route"),
     (["mteb", "--max-test", "-5"], "--max-test"),
@@ -259,7 +260,9 @@ def test_cli_bad_arguments_in_process(monkeypatch, capsys, tmp_path):
 
     monkeypatch.setattr(jobs.JobManager, "submit", never)
     failures = []
+    (tmp_path / "empty").mkdir()
     for argv, text in CLI_CASES:
+        argv = [a.replace("{empty_dir}", str(tmp_path / "empty")) for a in argv]
         code = cli.main([*argv, *(["--runs-dir", str(tmp_path)] if argv[:1] == ["train"] else [])])
         err = capsys.readouterr().err.strip()
         if code != cli.EXIT_USAGE or not re.search(text, err) or len(err.splitlines()) != 1:

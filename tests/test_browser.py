@@ -129,14 +129,20 @@ def test_upload_train_pipeline_stages_and_evaluate_tab(url, browser, tmp_path):
     page.locator("#start").click()
     expect(page.locator("#stages")).to_contain_text("Train a cross-encoder", timeout=60_000)
     expect(page.locator("#stages strong").first).to_be_visible()
+    # the loss chart's legend names every stage the pipeline will train, from its first frame on
+    expect(page.locator("#loss-plot")).to_contain_text("gold-only", timeout=60_000)
     expect(page.locator("#status")).to_contain_text("Done", timeout=300_000)
     expect(page.locator("#stages")).not_to_contain_text("○")
     expect(page.locator("#comparison")).to_contain_text("gold only", timeout=10_000)
     expect(page.locator("#silver-plot .vega-embed").first).to_be_attached()
-    # every stage's loss curve is drawn (a stage that appears mid-run re-embeds the chart with its colour)
-    expect(page.locator("#loss-plot")).to_contain_text("cross-encoder", timeout=10_000)
-    expect(page.locator("#loss-plot")).to_contain_text("gold-only")
+    # every stage's loss curve is drawn, in its own colour
+    for stage in ("cross-encoder", "gold+silver", "gold-only"):
+        expect(page.locator("#loss-plot")).to_contain_text(stage, timeout=10_000)
     expect(page.locator("#eval-plot")).to_contain_text("gold+silver")
+    expect(page.locator("#eval-plot")).to_contain_text("gold-only")
+    colours = page.locator("#loss-plot path[aria-roledescription='line mark']").evaluate_all(
+        "els => els.map(e => e.getAttribute('stroke'))")
+    assert len(set(colours)) == 3, colours
 
     # 3. The Evaluate tab lists the finished runs to pick.
     page.get_by_role("tab", name="Evaluate").click()

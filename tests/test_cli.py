@@ -99,3 +99,20 @@ def test_train_json_contract_and_runs_listing(tmp_path):
     assert json.loads(evaluated.stdout.strip().splitlines()[-1])["metrics"]["spearman_cosine"] == pytest.approx(
         summary["metrics_after"]["spearman_cosine"], abs=1e-6
     )
+
+
+@pytest.mark.slow
+def test_train_a_pipeline_prints_a_bar_per_stage_and_its_comparison(tmp_path):
+    """A pipeline has several training stages, each with its own rows and data; the CLI follows all of them."""
+    result = run_cli("train", "--model", "tiny-bert", "--recipe", "augsbert", "--loss", "cosine", "--max-train", "40",
+                     "--batch-size", "8", "--eval-max-pairs", "20", "--json", runs_dir=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    for stage in ("cross-encoder rows: 8 gold", "data: MNLI validation_matched + SNLI validation",
+                  "gold-only rows: 8 used"):
+        assert stage in result.stderr
+    assert "Augmented SBERT on STS-B validation" in result.stdout and "gold + silver" in result.stdout
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "completed" and summary["row_counts"] == {"gold": 8, "silver": 32}
+    assert [r["model"] for r in summary["tables"]["comparison"]["rows"]] == ["base", "gold only", "gold + silver"]
+    assert summary["source"].startswith("MNLI validation_matched + SNLI validation")

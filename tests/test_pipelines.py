@@ -20,6 +20,15 @@ def test_gold_silver_split_and_histogram():
     assert sum(h["pairs"] for h in hist) == 4 and hist[-1]["pairs"] == 3
 
 
+def _plan_names_what_the_run_emits(events):
+    """The live charts take their categories from the Plan: it must name the loss curves and models really emitted."""
+    plan = events[0]
+    assert list(dict.fromkeys(e.stage for e in events if isinstance(e, Log))) == plan.curves
+    evaluated = [e.model for e in events
+                 if isinstance(e, Eval) and "spearman_cosine" in e.metrics and e.model != "base"]
+    assert list(dict.fromkeys(evaluated)) == plan.series
+
+
 @pytest.fixture()
 def manager(tmp_path):
     m = JobManager(RunStore(tmp_path / "runs"))
@@ -36,6 +45,7 @@ def test_augsbert_pipeline(manager, tiny_config):
     assert isinstance(events[0], Plan) and len(events[0].stages) == 5
     stages_with_logs = {e.stage for e in events if isinstance(e, Log)}
     assert stages_with_logs == {"cross-encoder", "gold+silver", "gold-only"}
+    _plan_names_what_the_run_emits(events)
     tables = {e.name: e for e in events if isinstance(e, Table)}
     assert sum(r["pairs"] for r in tables["silver-labels"].rows) == 30
     assert [r["model"] for r in tables["comparison"].rows] == ["base", "gold only", "gold + silver"]
@@ -53,6 +63,7 @@ def test_domain_adaptation_pipeline(manager, tiny_config):
     assert manager.wait(run_id, 600) == "completed", manager.snapshot(run_id).message
     events = manager.snapshot(run_id).events
     assert {e.stage for e in events if isinstance(e, Log)} == {"tsdae", "tsdae+fine-tune", "fine-tune"}
+    _plan_names_what_the_run_emits(events)
     retrieval = [e for e in events if isinstance(e, Eval) and "mrr@10" in e.metrics]
     assert [e.model for e in retrieval] == ["base", "TSDAE + fine-tune", "fine-tune only"]
     table = next(e for e in events if isinstance(e, Table) and e.name == "comparison")

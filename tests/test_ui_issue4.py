@@ -62,6 +62,34 @@ def test_staged_loss_and_eval_series():
     assert charts.staged_loss_frame(plain)["stage"].tolist() == [charts.PLAIN_STAGE]
 
 
+def test_live_charts_keep_their_categories_and_colours_from_the_first_frame():
+    """The browser embeds a chart once; a pipeline's later stages must already be categories then."""
+    curves, series = ["cross-encoder", "gold+silver", "gold-only"], ["gold+silver", "gold-only"]
+    planned = Plan(stages=STAGES, curves=curves, series=series, t=1.0)
+    seen_loss, seen_eval = set(), set()
+    for upto in (1, 2, 3, 4):
+        ev = [planned, *_pipeline_events(upto)[1:]]
+        loss, evals = charts.live_loss_frame(ev), charts.live_eval_frame(ev)
+        assert list(dict.fromkeys(loss["stage"])) == curves  # planned order, whatever has run
+        seen_loss.add(tuple(charts.color_map(loss["stage"]).items()))
+        real = loss.dropna()
+        assert real.reset_index(drop=True).equals(charts.staged_loss_frame(ev).astype(real.dtypes))
+        assert loss[loss["loss"].isna()]["stage"].tolist() == [c for c in curves if c not in set(real["stage"])]
+        if upto >= 3:  # from the base score on, every planned model is a series starting at it
+            assert list(dict.fromkeys(evals["series"])) == series
+            assert evals[evals["step"] == 0]["spearman"].tolist() == [0.5, 0.5]
+            seen_eval.add(tuple(charts.color_map(evals["series"]).items()))
+        else:
+            assert evals.empty
+    assert len(seen_loss) == 1 and len(seen_eval) == 1  # one colour map all run long: the chart never re-embeds
+    # The placeholder rows reach the browser as nulls (valid JSON), which the chart skips.
+    plot = gr.LinePlot(x="step", y="loss", color="stage").postprocess(charts.live_loss_frame([planned]))
+    assert plot.data == [[None, None, c] for c in curves]
+    # a plain run and the compare overlays are unchanged
+    plain = [Log(step=1, total_steps=2, loss=1.0, lr=0, epoch=0, samples_per_s=1)]
+    assert charts.live_loss_frame(plain).equals(charts.staged_loss_frame(plain))
+
+
 def test_stage_list_and_status_follow_the_current_stage():
     running = charts.stage_list(_pipeline_events(1), "running")
     assert "▶ **1. Cross-encoder — step 2/4 (50%)**" in running and "○" in running

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from lab.evaluation.sts import MAIN_METRIC, SIMILARITIES
-from lab.training.events import Eval, Event, Finished, Log
+from lab.training.events import Eval, Event, Finished, Log, Plan
 
 MAX_POINTS = 400  # per series sent to the browser each tick; the full history stays in the store
 LOSS_COLUMNS = ["step", "loss"]
@@ -36,13 +36,7 @@ PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b
 
 
 def color_map(names: Iterable[str]) -> dict[str, str]:
-    """A fixed colour per category, in order of appearance.
-
-    Gradio 6.31's LinePlot takes its colour domain from the data it was embedded with and keeps it when the
-    data changes in place; a new category (a pipeline's next stage) stays invisible. The colour map is a spec
-    property, so passing one whose keys are exactly the categories present re-embeds the chart when, and only
-    when, a category appears.
-    """
+    """A fixed colour per category, in order of appearance."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
 
 
@@ -56,19 +50,53 @@ def staged_loss_frame(events: Iterable[Event]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*LOSS_COLUMNS, "stage"])
 
 
-def eval_frame(events: Iterable[Event], metric: str = MAIN_METRIC) -> pd.DataFrame:
+def live_loss_frame(events: Sequence[Event]) -> pd.DataFrame:
+    """`staged_loss_frame` for the live chart: every stage a pipeline plans to train is a category from the start.
+
+    Gradio 6.31's LinePlot fixes its colour domain when it embeds the chart and only swaps the data after that;
+    a category that appears later (a pipeline's next stage) would get no colour and no legend entry, and a
+    re-embed to add it races with the data update in the browser. So a stage not trained yet is one empty row
+    (step and loss NaN, which the chart skips): the categories, the colours and the legend hold from the first
+    frame to the last, and every update is a data swap.
+    """
+    return _with_categories(staged_loss_frame(events), "stage", _plan(events).curves if _plan(events) else [])
+
+
+def live_eval_frame(events: Sequence[Event]) -> pd.DataFrame:
+    """`eval_frame` for the live chart: every model a pipeline plans to evaluate is a series from the base score on."""
+    return eval_frame(events, planned=_plan(events).series if _plan(events) else ())
+
+
+def _plan(events: Sequence[Event]) -> Plan | None:
+    return next((e for e in events if isinstance(e, Plan)), None)
+
+
+def _with_categories(df: pd.DataFrame, column: str, planned: Sequence[str]) -> pd.DataFrame:
+    missing = [name for name in planned if name not in set(df[column])]
+    if not missing:
+        return df
+    empty = pd.DataFrame({c: [float("nan")] * len(missing) for c in df.columns if c != column}).assign(
+        **{column: missing})
+    frame = pd.concat([df, empty], ignore_index=True) if len(df) else empty[df.columns]
+    # planned order first, so each stage keeps its colour whatever runs first
+    order = {name: i for i, name in enumerate(dict.fromkeys([*planned, *frame[column]]))}
+    return frame.sort_values(column, key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def eval_frame(events: Iterable[Event], metric: str = MAIN_METRIC, planned: Sequence[str] = ()) -> pd.DataFrame:
     """(step, spearman, phase, series) of every STS-B evaluation: before (step 0), during, after.
 
     A plain run is one series. In a pipeline each evaluated model (`Eval.model`) is its own series, and
-    the base model's score (step 0) starts every series, so each line reads "base → this model".
+    the base model's score (step 0) starts every series, so each line reads "base → this model"; `planned`
+    series (a pipeline's models not evaluated yet) are there from the base score on.
     """
     rows = []
     for e in events:
         if isinstance(e, Eval) and metric in e.metrics and math.isfinite(e.metrics[metric]):
             rows.append((e.step, float(e.metrics[metric]), e.phase, e.model or PLAIN_SERIES))
     df = pd.DataFrame(rows, columns=[*EVAL_COLUMNS, "series"])
-    names = list(dict.fromkeys(df["series"]))
     base = df[df["phase"] == "before"].head(1)
+    names = list(dict.fromkeys([*planned, *df["series"]])) if len(base) else list(dict.fromkeys(df["series"]))
     if len(names) > 1 and len(base):
         base_name = base["series"].iloc[0]
         parts = [pd.concat([base.assign(series=name), df[df["series"] == name]]) for name in names if name != base_name]

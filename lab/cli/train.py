@@ -113,6 +113,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         print(f"\nSTS-B {config.eval_split} (before → after)")
         print(format_table(summary["metrics_before"], summary["metrics_after"] or None))
+    for table in summary["tables"].values():
+        print(f"\n{_table_text(table)}")
     print(f"\nstatus: {summary['status']}. {snap.message}".rstrip())
     if summary["source"]:
         print(f"data: {summary['source']}")
@@ -136,11 +138,13 @@ def _follow(manager, run_id: str) -> None:
             for event in snap.events[seen:]:
                 if isinstance(event, Stage) and event.name != "train":
                     stage = event.message
-                    (bar.write if bar else lambda m: print(m, file=sys.stderr))(f"· {stage}")
+                    _say(bar, f"· {stage}")
                 elif isinstance(event, Started):
-                    bar = tqdm(total=event.total_steps, desc="train", unit="step", file=sys.stderr, leave=True)
-                    src = event.source
-                    bar.write(f"· data: {src['name']} ({src['origin']}), {event.row_counts['used']:,} rows used")
+                    if bar is not None:  # a pipeline's next training stage: a bar of its own
+                        bar.close()
+                    bar = tqdm(total=event.total_steps, desc=event.stage or "train", unit="step", file=sys.stderr,
+                               leave=True)
+                    _say(bar, _started_line(event))
                 elif isinstance(event, Log) and bar is not None:
                     bar.update(event.step - bar.n)
                     bar.set_postfix(loss=f"{event.loss:.4f}", sps=f"{event.samples_per_s:.0f}")
@@ -154,10 +158,11 @@ def _follow(manager, run_id: str) -> None:
 
 
 def _summary(snap, model_dir) -> dict[str, Any]:
-    from lab.training.events import Failed, Finished, Started
+    from lab.training.events import Failed, Finished, Started, Table
 
     finished = next((e for e in reversed(snap.events) if isinstance(e, Finished)), None)
-    started = next((e for e in snap.events if isinstance(e, Started)), None)
+    # A pipeline's first training stage may be a cross-encoder on its own data: the source is the one named.
+    started = next((e for e in snap.events if isinstance(e, Started) and e.source), None)
     failed = next((e for e in snap.events if isinstance(e, Failed)), None)
     return {
         "run_id": snap.run_id,
@@ -171,8 +176,34 @@ def _summary(snap, model_dir) -> dict[str, Any]:
         "model_dir": str(model_dir) if finished else "",
         "source": _describe_source(started.source) if started else "",
         "row_counts": started.row_counts if started else {},
+        "tables": {e.name: {"title": e.title, "rows": e.rows, "note": e.note}
+                   for e in snap.events if isinstance(e, Table)},
         "config": snap.config,
     }
+
+
+def _say(bar, message: str) -> None:
+    """A progress line on stderr (above the bar, if there is one): stdout is kept for the results."""
+    if bar is None:
+        print(message, file=sys.stderr)
+    else:
+        bar.write(message, file=sys.stderr)
+
+
+def _table_text(table: dict) -> str:
+    """A pipeline's result table (e.g. Augmented SBERT's comparison) as aligned text."""
+    import pandas as pd
+
+    frame = pd.DataFrame(table["rows"])
+    body = frame.to_string(index=False, float_format=lambda x: f"{x:.4f}") if len(frame) else "(empty)"
+    return "\n".join(part for part in (table["title"], body, table["note"]) if part)
+
+
+def _started_line(event) -> str:
+    counts = ", ".join(f"{n:,} {k}" for k, n in event.row_counts.items())
+    if event.source.get("name"):
+        return f"· data: {event.source['name']} ({event.source.get('origin', '?')}), rows: {counts}"
+    return f"· {event.stage or 'train'} rows: {counts}"
 
 
 def _eval_of(events, phase: str) -> dict[str, float]:

@@ -98,7 +98,8 @@ def run(config: RunConfig, ctx) -> Finished:
     from lab.training.runner import checkpoint, evaluate, fit, free_memory, load_run_model
 
     knobs = config.recipe_params
-    ctx.emit(Plan(stages=STAGES))
+    ctx.emit(Plan(stages=STAGES, curves=["cross-encoder", "gold+silver", "gold-only"],
+                  series=["gold+silver", "gold-only"]))
     ctx.emit(Stage(name="data", message="Preparing gold and silver pairs"))
     data = prepare("nli-scores", seed=config.seed, max_rows=config.max_train_samples, data_source=config.data_source)
     gold, silver = split_gold_silver(data.rows, knobs["gold_fraction"])

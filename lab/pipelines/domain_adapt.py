@@ -34,7 +34,8 @@ def run(config: RunConfig, ctx) -> Finished:
     from lab.training.runner import checkpoint, evaluate, fit, free_memory, load_run_model
 
     knobs = config.recipe_params
-    ctx.emit(Plan(stages=STAGES))
+    ctx.emit(Plan(stages=STAGES, curves=["tsdae", "tsdae+fine-tune", "fine-tune"],
+                  series=["TSDAE + fine-tune", "fine-tune only"]))
     ctx.emit(Stage(name="data", message="Preparing MedQuAD sentences and NLI triplets"))
     supervised = prepare("nli-triplets", seed=config.seed, max_rows=config.max_train_samples,
                          data_source=config.data_source)

@@ -89,6 +89,8 @@ class Plan(Event):
 
     kind: ClassVar[str] = "plan"
     stages: list[dict[str, str]]  # [{"name": "cross-encoder", "title": "1. Train a cross-encoder on gold"}, …]
+    curves: list[str] = field(default_factory=list)  # the stages that log a loss curve (`Log.stage`), in order
+    series: list[str] = field(default_factory=list)  # the trained models evaluated on STS-B (`Eval.model`)
 
 
 @dataclass(frozen=True)

@@ -343,18 +343,18 @@ def _render(snap: Any, queue_length: int) -> tuple[Any, ...]:
     done = snap.status not in ("queued", "running")
     before, after = charts.metrics_of(events)
     table = charts.sts_table(before, after) if (done and before) else None
-    loss, evals = charts.staged_loss_frame(events), charts.eval_frame(events)
+    loss, evals = charts.live_loss_frame(events), charts.live_eval_frame(events)
     stages = charts.stage_list(events, snap.status)
     tables = charts.tables_of(events)
     silver, comparison = tables.get("silver-labels"), tables.get("comparison")
     return (
         charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
-        # A finished pipeline gets its own titles: one more spec change, so the chart re-embeds with every stage
-        # even if the browser skipped a re-embed while the stages came in quickly.
+        # The titles and colour maps are fixed for the whole run (a pipeline's planned stages are categories from
+        # the first frame), so the browser embeds each chart once and then only swaps its data.
         gr.LinePlot(loss, color_map=charts.color_map(loss["stage"]),
-                    title="Training loss per stage" if done and stages else "Training loss") if len(loss) else None,
+                    title="Training loss per stage" if stages else "Training loss") if len(loss) else None,
         gr.LinePlot(evals, color_map=charts.color_map(evals["series"]),
-                    title="STS-B spearman (cosine) per model" if done and stages else "STS-B spearman (cosine)")
+                    title="STS-B spearman (cosine) per model" if stages else "STS-B spearman (cosine)")
         if len(evals) else None,
         gr.Column(visible=done and bool(before or service.has_model(snap.run_id))),
         table,
