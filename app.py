@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from lab.ui.app import after_launch, build_app, launch_kwargs
+from lab.ui.app import build_app, launch
 
 demo = build_app()
 
 if __name__ == "__main__":
-    demo.launch(prevent_thread_lock=True, **launch_kwargs())
-    after_launch()
+    launch(demo)
     demo.block_thread()

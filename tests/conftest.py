@@ -44,12 +44,11 @@ def url(tmp_path_factory):
                       LAB_RUNS_DIR=str(tmp_path_factory.mktemp("runs")),
                       GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp("gradio")))
     from lab import service
-    from lab.ui.app import after_launch, build_app, launch_kwargs
+    from lab.ui.app import build_app, launch
 
     service.reset_for_tests()
     demo = build_app()
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(server_port=None))
-    after_launch()
+    local_url = launch(demo, quiet=True, server_port=None)
     yield local_url
     demo.close()
     service.reset_for_tests()

@@ -333,6 +333,7 @@ def test_the_app_refuses_bad_forms_specifically_and_keeps_serving(url):
             if (text not in str(exc) and not bounds) or any(g in str(exc) for g in GENERIC):
                 failures.append((form, str(exc)[:200]))
     for bad_id in ("../../etc/passwd", "f" * 24, 12345, "", {"a": 1}):  # polls of nonsense ids: "no run", no crash
+        client.reset_session()  # a fresh tab each time: a tab that already shows "no run" is not sent it again
         assert client.predict(bad_id, api_name="/poll")[0].startswith("No run yet")
     assert not failures, failures
     # 7. still serving: a real run starts, trains and finishes

@@ -150,3 +150,59 @@ def test_upload_train_pipeline_stages_and_evaluate_tab(url, browser, tmp_path):
     page.locator("#eval-runs input").first.click()
     expect(page.get_by_role("option").filter(has_text="augsbert").first).to_be_visible(timeout=10_000)
     page.close()
+
+
+def test_an_unchanged_job_costs_the_server_one_small_get_per_second(url, browser):
+    """While a job does not change (here: it waits behind another), a tab's timer asks only the plain change-key
+    route; the gradio poll runs again when the key changes (the job starts and finishes)."""
+    from playwright.sync_api import expect
+
+    from lab import service
+    from lab.config import RunConfig
+
+    blocker = service.start(RunConfig(model="tiny-bert", recipe="nli-triplets", loss="mnrl", max_train_samples=50_000,
+                                      batch_size=16, eval_steps=0, eval_max_pairs=20), owner=service.new_owner())
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url + " " + (r.post_data or "")[:200]))
+        page.goto(url)
+        expect(page.locator("#start")).to_be_visible(timeout=30_000)
+        _pick(page, "form-model", "tiny-bert")
+        _fill(page, "max_train_samples", "32")
+        _fill(page, "eval_max_pairs", "20")
+        page.locator("#start").click()
+        expect(page.locator("#status")).to_contain_text("Queued", timeout=30_000)
+        # the libraries' warm-up line has its own key: let it finish changing
+        expect(page.locator("#warmup")).not_to_contain_text("loading", timeout=180_000)
+        expect(page.locator("#warmup")).not_to_contain_text("waiting")
+        page.wait_for_timeout(3000)  # the queued job's first keys (layout, then progress) fetched and rendered
+        requests.clear()
+        page.wait_for_timeout(5000)
+        keys = [u for u in requests if "/lab/api/change-key/" in u]
+        gradio_calls = [u for u in requests if "/gradio_api/" in u]
+        assert len(keys) >= 3, requests
+        assert not gradio_calls, gradio_calls
+        expect(page.locator("#status")).to_contain_text("Queued")
+    finally:
+        service.cancel(blocker, admin=True)
+    expect(page.locator("#status")).to_contain_text("Done", timeout=180_000)  # the key changed: the view followed
+    page.close()
+
+
+def test_change_key_route(url):
+    import httpx
+
+    from lab import service
+
+    for bad in ("x" * 300, "%00", "'or 1=1", "F" * 24, "abc.def"):
+        r = httpx.get(f"{url.rstrip('/')}/lab/api/change-key/{bad}", timeout=10)
+        assert r.status_code == 200 and r.json() == {"key": "none", "progress": "none"}, (bad, r.text)
+    # a slash, even encoded, is not one path segment: no route, a plain 404 (the tab keeps its last key)
+    assert httpx.get(f"{url.rstrip('/')}/lab/api/change-key/..%2F..%2Fetc", timeout=10).status_code == 404
+    r = httpx.get(f"{url.rstrip('/')}/lab/api/change-key/{'f' * 24}", timeout=10)
+    assert r.json() == dict(zip(("key", "progress"), service.change_keys("f" * 24), strict=True))
+    assert r.json()["key"] == f"stored:{'f' * 24}"
+    assert httpx.get(f"{url.rstrip('/')}/lab/api/change-key/warmup", timeout=10).json() == {
+        "key": service.WARMUP.key()}
+    assert r.headers["cache-control"] == "no-store"

@@ -22,12 +22,11 @@ def app(tmp_path_factory):
     gradio_tmp = tmp_path_factory.mktemp("gradio")
     os.environ.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", LAB_RUNS_DIR=str(runs),
                       GRADIO_TEMP_DIR=str(gradio_tmp), LAB_INSTRUCTOR_SECRET="room-secret-4f9a")
-    from lab.ui.app import after_launch, build_app, launch_kwargs
+    from lab.ui.app import build_app, launch
 
     service.reset_for_tests()
     demo = build_app()
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(server_port=None))
-    after_launch()
+    url = launch(demo, quiet=True, server_port=None)
     (runs / "secret.txt").write_text("run store content", encoding="utf-8")
     yield url.rstrip("/"), runs, gradio_tmp
     demo.close()

@@ -267,3 +267,68 @@ def test_push_errors_are_messages_and_never_show_the_token(held, monkeypatch):
                             ("me/model", "", "token with write access"), ("me/model", token, "no saved model")):
         out = compare_tab.push(run, repo, tok, True)
         assert text in out and token not in out, out
+
+
+def test_change_key_moves_with_the_job_and_its_queue(held):
+    """The layout key a tab polls each second changes exactly when the job's view would: its status, its place
+    in the queue and the queue's length."""
+    assert service.change_key(None) == service.change_key("../x") == service.change_key("F" * 24) == "none"
+    assert service.change_keys("f" * 24) == (f"stored:{'f' * 24}",) * 2  # unknown here: nothing will change
+    running = service.start(_tiny("0.6"), service.new_owner())
+    assert service.manager().wait(running, 0.2) == "running"
+    waiting = service.start(_tiny("0.7"), service.new_owner())
+    first = service.change_key(waiting)
+    assert first == service.change_key(waiting) and first.endswith(":1:1")  # nothing happened: same key
+    service.start(_tiny(), service.new_owner())  # someone queues behind: "1 of 2" now
+    behind = service.change_key(waiting)
+    assert behind != first and behind.endswith(":1:2")
+    assert service.change_key(running).count(":") == 1  # running: no queue place in its key
+    held.release.set()
+    _wait(running)
+    _wait(waiting)
+    done = service.change_key(waiting)
+    assert done != behind and done == service.change_key(waiting)
+    assert service.WARMUP.key() == "|".join(service.WARMUP.state.values())
+
+
+def test_progress_points_move_only_the_progress_key(tmp_path, monkeypatch):
+    """A loss or evaluation point changes the progress key alone (the light poll); a stage changes both."""
+    import threading
+
+    from lab.store import RunStore
+    from lab.training.events import Eval, Finished, Log, Stage
+    from lab.training.jobs import JobManager
+
+    steps = [threading.Event() for _ in range(3)]
+    done = [threading.Event() for _ in range(3)]
+
+    def runner(config, ctx):
+        for gate, ack, event in zip(steps, done, (
+                Log(step=1, total_steps=2, loss=1.0, lr=0, epoch=0, samples_per_s=1),
+                Eval(step=1, phase="during", metrics={"spearman_cosine": 0.5}),
+                Stage(name="save", message="Saving")), strict=True):
+            gate.wait(5)
+            ctx.emit(event)
+            ack.set()
+        return Finished(status="completed", metrics_before={}, metrics_after={}, train_samples_per_s=1.0,
+                        train_runtime_s=1.0, steps=1, model_dir="")
+
+    service.reset_for_tests()
+    service.jobs._manager = JobManager(RunStore(tmp_path / "runs"), runner=runner)
+    try:
+        run_id = service.start(_tiny(), service.new_owner())
+        for _ in range(100):
+            if service.snapshot(run_id).status == "running":
+                break
+            threading.Event().wait(0.02)
+        layout, progress = service.change_keys(run_id)
+        for i, moves_layout in enumerate((False, False, True)):
+            steps[i].set()
+            assert done[i].wait(5)
+            new_layout, new_progress = service.change_keys(run_id)
+            assert new_progress != progress and (new_layout != layout) == moves_layout, i
+            layout, progress = new_layout, new_progress
+        service.manager().wait(run_id, 5)
+        assert service.change_keys(run_id)[0] != layout  # finishing is a layout change
+    finally:
+        service.reset_for_tests()

@@ -79,6 +79,11 @@ def test_start_poll_skip_and_finish(manager):
     assert [row[0] for row in loss["data"]] == [1, 2] and evals["data"][0][2] == "before"
     seen = view[-1]
     again = train_tab.poll(run_id, seen)  # nothing changed: every output skipped
+    # The light poll for new points: plain values, no component updates (gradio rebuilds a component for those).
+    status_p, loss_p, evals_p, stages_p, key_p = train_tab.poll_progress(run_id, None)
+    assert status_p == status and loss_p["step"].tolist() == [1, 2] and evals_p["phase"].tolist() == ["before"]
+    assert stages_p == "" and key_p == service.change_keys(run_id)[1]
+    assert all(v == gr.skip() for v in train_tab.poll_progress(run_id, key_p)[:4])
     assert all(isinstance(v, dict) and v.get("__type__") == "update" and len(v) == 1 for v in again[:-1])
     # A second Start while this one runs is refused with a warning, not a second job.
     with pytest.warns(UserWarning):
@@ -88,6 +93,8 @@ def test_start_poll_skip_and_finish(manager):
     manager.wait(run_id, 10)
     done = train_tab.poll(run_id, seen)
     assert "Done" in done[0]
+    # a finished run's last view is the full poll's: the light poll never answers for it
+    assert all(v == gr.skip() for v in train_tab.poll_progress(run_id, None)[:4])
     table = done[4]
     assert table.loc[0, "spearman after"] == 0.6
     timer = done[-2]

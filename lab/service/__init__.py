@@ -31,6 +31,8 @@ from lab.service.defaults import (
 from lab.service.form import build_config
 from lab.service.jobs import (
     cancel,
+    change_key,
+    change_keys,
     delete_run,
     is_live,
     manager,
@@ -55,6 +57,8 @@ __all__ = [
     "all_runs_live_first",
     "build_config",
     "cancel",
+    "change_key",
+    "change_keys",
     "check_instructor",
     "clean_owner",
     "delete_run",

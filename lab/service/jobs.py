@@ -67,6 +67,29 @@ def version(run_id: str | None) -> int | None:
     return manager().version(run_id) if run_id and isinstance(run_id, str) else None
 
 
+def change_keys(run_id: str | None) -> tuple[str, str]:
+    """(layout key, progress key): short strings that change whenever a tab following this run must render it
+    again — all of it (status, stages, tables, queue place), or only its progress (a loss or evaluation point).
+
+    Cheap (memory only, no store read): open tabs ask for them every second over plain HTTP and call a gradio
+    poll only when one changes. "none": a malformed run id; "stored:<id>": not live in this process (a finished
+    run read from the store, or no such run: either way it does not change any more).
+    """
+    if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
+        return "none", "none"
+    keys = manager().keys(run_id)
+    if keys is None:
+        return f"stored:{run_id}", f"stored:{run_id}"
+    version, layout, position, queue_length = keys
+    waiting = f":{position}:{queue_length}" if position is not None else ""  # "3rd of 7" changes as others queue
+    return f"{run_id}:{layout}{waiting}", f"{run_id}:{version}"
+
+
+def change_key(run_id: str | None) -> str:
+    """The layout key of `change_keys`: changes with everything but the progress points."""
+    return change_keys(run_id)[0]
+
+
 def start(config: RunConfig, owner: str | None = "") -> str:
     """Queue a run for this owner; raises QueueFull (a limit is reached) or ModelError."""
     check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker

@@ -46,6 +46,10 @@ class Warmup:
     def all_done(self) -> bool:
         return all(s not in ("waiting", "loading") for s in self.state.values())
 
+    def key(self) -> str:
+        """Changes exactly when `describe` would show something new."""
+        return "|".join(self.state.values())
+
     def describe(self) -> str:
         parts = []
         for module, name in self.MODULES:

@@ -20,7 +20,7 @@ from typing import Any
 
 from lab.config import RunConfig
 from lab.store import RunStore
-from lab.training.events import Event, Failed, Finished, Stage
+from lab.training.events import Eval, Event, Failed, Finished, Log, Stage
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,12 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event)
     message: str = ""
     version: int = 0  # bumped on every change; pollers skip work when it is unchanged
+    layout: int = 0  # bumped on every change but progress (a loss or an evaluation point): status, stages, tables
+
+    def changed(self, progress_only: bool = False) -> None:
+        self.version += 1
+        if not progress_only:
+            self.layout += 1
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ class JobManager:
                 self._finish(job, "cancelled", "Cancelled while waiting in the queue.")
             else:
                 job.message = "Stopping after the current step…"
-                job.version += 1
+                job.changed()
             return True
 
     def snapshot(self, run_id: str) -> JobSnapshot | None:
@@ -161,6 +167,14 @@ class JobManager:
         with self._cv:
             job = self._jobs.get(run_id)
             return job.version if job else None
+
+    def keys(self, run_id: str) -> tuple[int, int, int | None, int] | None:
+        """(version, layout, queue position, queue length) of a job in memory, read together; None otherwise."""
+        with self._cv:
+            job = self._jobs.get(run_id)
+            if job is None:
+                return None
+            return job.version, job.layout, self._position(run_id), len(self._queue)
 
     def position(self, run_id: str) -> int | None:
         with self._cv:
@@ -229,13 +243,13 @@ class JobManager:
             job.events.append(event)
             if isinstance(event, Stage):
                 job.message = event.message
-            job.version += 1
+            job.changed(progress_only=isinstance(event, (Log, Eval)))
             self._cv.notify_all()
 
     def _finish(self, job: Job, status: str, message: str, metrics: dict | None = None) -> None:
         # Called with self._cv held.
         job.status, job.message = status, message
-        job.version += 1
+        job.changed()
         try:
             if metrics is not None:
                 self.store.write_metrics(job.run_id, metrics)
@@ -255,7 +269,8 @@ class JobManager:
                 if self._closed:
                     return
                 job = self._jobs[self._queue.popleft()]
-                job.status, job.version = "running", job.version + 1
+                job.status = "running"
+                job.changed()
                 self._cv.notify_all()
             self.store.update_meta(job.run_id, status="running", started=time.time())
             ctx = JobContext(job.run_id, self.store.run_dir(job.run_id), lambda e, j=job: self._emit(j, e), job.stop)

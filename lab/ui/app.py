@@ -1,4 +1,4 @@
-"""Builds the whole app (`build_app`) from one module per tab, and the launch settings (`launch_kwargs`)."""
+"""Builds the whole app (`build_app`) from one module per tab, its launch settings (`launch_kwargs`) and `launch`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import gradio as gr
 
 from lab import service
 from lab.ui import admin_tab, compare_tab, evaluate_tab, explore_tab, learn_tab, negatives_tab, train_tab
-from lab.ui.state import CSS, ensure_owner, owner_state
+from lab.ui.routes import WARMUP, add_routes
+from lab.ui.state import CSS, ensure_owner, follow, owner_state
 
 TITLE = "Contrastive Lab"
 
@@ -40,7 +41,7 @@ def build_app() -> gr.Blocks:
             if service.instructor_enabled():
                 with gr.Tab("Instructor", id="instructor"):
                     admin_tab.build(demo)
-        warm_timer.tick(_warm_status, None, [warm, warm_timer], queue=False, api_visibility="private")
+        follow(warm_timer, WARMUP, _warm_status, [], [warm, warm_timer], api_visibility="private")
         demo.load(_warm_status, None, [warm, warm_timer], show_progress="hidden", api_visibility="private")
     demo.queue(max_size=None, default_concurrency_limit=1)
     return demo
@@ -69,7 +70,11 @@ def launch_kwargs(**overrides: Any) -> dict[str, Any]:
     return kwargs
 
 
-def after_launch() -> None:
-    """Start the job manager (marks runs a dead server left behind) and warm the heavy imports in the background."""
+def launch(demo: gr.Blocks, **overrides: Any) -> str:
+    """Serve the app without blocking (`launch_kwargs` + `overrides`), add the lab's plain HTTP routes, start the
+    job manager (it marks runs a dead server left behind) and warm the heavy imports; returns the local URL."""
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(**overrides))
+    add_routes(demo.app)
     service.manager()
     service.WARMUP.start()
+    return local_url

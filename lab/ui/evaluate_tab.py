@@ -11,7 +11,7 @@ import gradio as gr
 
 from lab import charts, evaluations, service
 from lab.training.jobs import NotAllowed, QueueFull
-from lab.ui.state import POLL_S, user_errors
+from lab.ui.state import POLL_S, follow, user_errors
 
 EVAL_STORAGE_KEY = "contrastive_lab_eval_job"
 N_VIEW = 3  # status, results, cancel
@@ -49,8 +49,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     tab.select(refresh_runs, runs, runs, concurrency_limit=None, api_visibility="private")
     start_btn.click(start, [job_id, owner, runs, bases, tasks, quick], [job_id, timer, seen, *view],
                     concurrency_limit=None, api_name="evaluate")
-    timer.tick(poll, [job_id, seen], [*view, timer, seen], queue=False, show_progress="hidden",
-               api_name="poll_evaluation")
+    follow(timer, job_id, poll, [job_id, seen], [*view, timer, seen], api_name="poll_evaluation")
     cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel_evaluation")
     demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
               api_visibility="private")
@@ -78,12 +77,12 @@ def start(job_id: str | None, owner: str | None, runs: list[str] | None, bases: 
 
 
 def poll(job_id: str | None, seen: str | None):
+    key = service.change_key(job_id)  # taken before the snapshot: at worst one extra render, never a missed one
+    if key == seen:
+        return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
     snap = service.snapshot(job_id)
     if snap is None or not evaluations.is_evaluation(snap.config):
         return (*render(None), gr.Timer(active=False), "none")
-    key = f"{snap.run_id}:{snap.version}:{snap.position}:{snap.status}"
-    if key == seen:
-        return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
     return (*_render(snap), gr.Timer(active=snap.status in ("queued", "running")), key)
 
 

@@ -1,8 +1,9 @@
-"""Small things the tabs share: the browser-side job-id and owner keys, page CSS, empty plot frames,
-user-error mapping."""
+"""Small things the tabs share: the browser-side job-id and owner keys, following a job from a tab, page CSS,
+empty plot frames, user-error mapping."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -32,6 +33,56 @@ CSS = """
 #warmup p { margin: 0; }
 .lab-svg svg { max-width: 100%; height: auto; }
 """
+
+
+# Runs in the browser on every timer tick: ask the plain-HTTP route of lab/ui/routes.py whether what this tab
+# follows changed. Returning the same key fires no change event, so an unchanged second costs the server one tiny
+# GET, not a gradio request; a failure keeps the last keys (the tab asks again next second). With a progress key
+# too, a layout change fires only the full poll (which renders the progress as well): the two never race.
+_CHANGE_KEY_JS = """
+async (%(args)s) => {
+  const name = %(name)s;
+  const same = %(same)s;
+  if (!name) { return same; }
+  try {
+    const root = (window.gradio_config && window.gradio_config.root) || "";
+    const r = await fetch(`${root}%(path)s${encodeURIComponent(name)}`, {cache: "no-store"});
+    if (!r.ok) { return same; }
+    const j = await r.json();
+    return %(result)s;
+  } catch (e) { return same; }
+}
+"""
+
+
+def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callable[..., Any], inputs: list,
+           outputs: list, *, progress: tuple[Callable[..., Any], list, list] | None = None,
+           **event_kwargs: Any) -> None:
+    """Wire a following timer: each tick asks the cheap change-key route from the browser; only a changed key
+    calls `handler` (queue=False). `what` is the component holding a job id, or a fixed name the route knows
+    (`routes.WARMUP`). `progress` = (handler, inputs, outputs) for a lighter poll called when only the job's
+    progress key changed (a new loss or evaluation point)."""
+    from lab.ui.routes import CHANGE_KEY_PATH
+
+    key = gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key")
+    boxes, args = [key], ["last"]
+    if progress is not None:
+        boxes.append(gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key"))
+        args.append("lastp")
+    js = _CHANGE_KEY_JS % {
+        "args": ", ".join(args if isinstance(what, str) else ["job", *args]),
+        "name": json.dumps(what) if isinstance(what, str) else "job",
+        "same": "[last, lastp]" if progress else "last",
+        "result": "[j.key, j.key !== last ? lastp : j.progress]" if progress else "j.key",
+        "path": CHANGE_KEY_PATH,
+    }
+    timer.tick(None, boxes if isinstance(what, str) else [what, *boxes], boxes, js=js, show_progress="hidden",
+               api_visibility="private")
+    key.change(handler, inputs, outputs, queue=False, show_progress="hidden", **event_kwargs)
+    if progress is not None:
+        p_handler, p_inputs, p_outputs = progress
+        boxes[1].change(p_handler, p_inputs, p_outputs, queue=False, show_progress="hidden",
+                        api_name=f"{event_kwargs.get('api_name', 'poll')}_progress", api_visibility="undocumented")
 
 
 def owner_state() -> gr.BrowserState:

@@ -1,13 +1,11 @@
 """The Train tab: the form (model, recipe or your own upload, compatible losses, knobs), a preview of what the
-loss receives, Start/Cancel, and the live view (status, pipeline stages, loss and STS-B charts, result tables,
-export) polled with a gr.Timer.
+loss receives, Start/Cancel/export, and the layout of the live view that lab/ui/run_view.py fills (status,
+pipeline stages, loss and STS-B charts, result tables), followed with a gr.Timer.
 """
 
 from __future__ import annotations
 
-import collections
 import inspect
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +19,8 @@ from lab.models import ModelError
 from lab.recipes import RECIPES
 from lab.training.jobs import NotAllowed, QueueFull
 from lab.ui import upload_section
-from lab.ui.state import JOB_STORAGE_KEY, POLL_S, user_errors
+from lab.ui.run_view import N_VIEW, poll, poll_progress, render
+from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
 from lab.ui.upload_section import recipe_choices
 
 # The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
@@ -32,7 +31,6 @@ KNOB_KEYS = tuple(service.knob_names())
 RECIPE_KNOB_KEYS = tuple(service.recipe_knob_names())
 
 
-N_VIEW = 14  # outputs of `render`, in `TrainTab.view` order
 
 
 @dataclass
@@ -49,7 +47,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
     knobs: dict[str, gr.components.Component] = {}
     rknobs: dict[str, gr.components.Component] = {}
     job_id = gr.BrowserState(None, storage_key=JOB_STORAGE_KEY)
-    seen = gr.State(None)
+    seen, seen_progress = gr.State(None), gr.State(None)
     timer = gr.Timer(POLL_S, active=False)
 
     with gr.Row(equal_height=False):
@@ -182,7 +180,9 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
     # --- the job: start / poll / cancel ------------------------------------------------------------------
     start_btn.click(start, [job_id, owner, *form_inputs], [job_id, timer, seen, *view], concurrency_limit=None,
                     show_progress="minimal", api_name="start")
-    timer.tick(poll, [job_id, seen], [*view, timer, seen], queue=False, show_progress="hidden", api_name="poll")
+    progress = [status, loss_plot, eval_plot, stages_md]  # what a new loss or evaluation point changes
+    follow(timer, job_id, poll, [job_id, seen], [*view, timer, seen], api_name="poll",
+           progress=(poll_progress, [job_id, seen_progress], [*progress, seen_progress]))
     cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel")
     demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
               api_visibility="private")
@@ -287,87 +287,6 @@ def start(job_id: str | None, owner: str | None, *values: Any):
         gr.Warning(str(exc))
         return (gr.skip(),) * (3 + N_VIEW)
     return (run_id, gr.Timer(active=True), None, *render(run_id))
-
-
-def poll(job_id: str | None, seen: str | None):
-    """One timer tick: skip everything unless the job changed since this tab last saw it.
-
-    The view, the timer and the `seen` key all come from one snapshot, so a run that finishes mid-tick can
-    never leave the timer off while the page still shows it running.
-    """
-    version = service.version(job_id)
-    if version is not None and f"{job_id}:{version}:{service.manager().position(job_id)}" == seen:
-        return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
-    snap = service.snapshot(job_id)
-    if snap is None:
-        return (*render(None), gr.Timer(active=False), "none")
-    key = f"{snap.run_id}:{snap.version}:{snap.position}" if snap.version >= 0 else f"stored:{snap.status}"
-    if key == seen:
-        return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
-    return (*_view(snap), gr.Timer(active=snap.status in ("queued", "running")), key)
-
-
-def render(job_id: str | None) -> tuple[Any, ...]:
-    """The whole view for a run, in `TrainTab.view` order."""
-    snap = service.snapshot(job_id)
-    if snap is None:
-        return (charts.status_text("", []), None, None, gr.Column(visible=False), None, "",
-                gr.Button(interactive=False), gr.Markdown("", visible=False), gr.Column(visible=False), "", None,
-                None, "", None)
-    return _view(snap)
-
-
-_cache: collections.OrderedDict[tuple, tuple[Any, ...]] = collections.OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _view(snap: Any) -> tuple[Any, ...]:
-    """Live runs are rendered once per (run, version, queue place) and shared by every polling tab."""
-    if snap.status not in ("queued", "running"):
-        return _render(snap, 0)
-    queue_length = service.manager().queue_length() if snap.status == "queued" else 0
-    key = (snap.run_id, snap.version, snap.position, queue_length)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    view = _render(snap, queue_length)
-    with _cache_lock:
-        _cache[key] = view
-        while len(_cache) > 64:
-            _cache.popitem(last=False)
-    return view
-
-
-def _render(snap: Any, queue_length: int) -> tuple[Any, ...]:
-    events = list(snap.events)
-    done = snap.status not in ("queued", "running")
-    before, after = charts.metrics_of(events)
-    table = charts.sts_table(before, after) if (done and before) else None
-    loss, evals = charts.live_loss_frame(events), charts.live_eval_frame(events)
-    stages = charts.stage_list(events, snap.status)
-    tables = charts.tables_of(events)
-    silver, comparison = tables.get("silver-labels"), tables.get("comparison")
-    return (
-        charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
-        # The titles and colour maps are fixed for the whole run (a pipeline's planned stages are categories from
-        # the first frame), so the browser embeds each chart once and then only swaps its data.
-        gr.LinePlot(loss, color_map=charts.color_map(loss["stage"]),
-                    title="Training loss per stage" if stages else "Training loss") if len(loss) else None,
-        gr.LinePlot(evals, color_map=charts.color_map(evals["series"]),
-                    title="STS-B spearman (cosine) per model" if stages else "STS-B spearman (cosine)")
-        if len(evals) else None,
-        gr.Column(visible=done and bool(before or service.has_model(snap.run_id))),
-        table,
-        charts.source_text(events),
-        gr.Button(interactive=not done),
-        gr.Markdown(stages, visible=bool(stages)),
-        gr.Column(visible=bool(tables)),
-        charts.table_text(silver),
-        gr.BarPlot(charts.histogram_frame(silver), visible=True) if silver else gr.BarPlot(None, visible=False),
-        gr.Dataframe(charts.table_frame(silver), visible=True) if silver else gr.Dataframe(None, visible=False),
-        charts.table_text(comparison),
-        gr.Dataframe(charts.table_frame(comparison), visible=True) if comparison else gr.Dataframe(None, visible=False),
-    )
 
 
 # Name the API parameters after the form keys, so gradio_client can call /start with keywords.

@@ -1,0 +1,147 @@
+"""The live view of one run in the Train tab: what a tab is sent when it follows a run.
+
+Two polls, each called only when the browser sees its change key move (`state.follow`):
+- `poll` renders everything (status, charts, stages, tables, results, the timer) when the run's layout changes:
+  it starts, a stage begins, a table arrives, it finishes;
+- `poll_progress` sends only the status line, the two charts and the stage list, as plain values, when a new
+  loss or evaluation point arrives: gradio rebuilds a component for every update or skip it sends, so the
+  frequent poll sends no updates at all.
+Each view is built once per run version and shared by every tab that follows the run.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from lab import charts, service
+
+N_VIEW = 14  # outputs of `render`, in `TrainTab.view` order
+LIVE = ("queued", "running")
+
+
+def poll(job_id: str | None, seen: str | None):
+    """Everything, unless this tab has already seen the run's current layout key.
+
+    The key is read before the snapshot (at worst one extra render, never a missed one), and the view and the
+    timer come from that one snapshot, so a run that finishes mid-tick never leaves the timer off while the
+    page still shows it running.
+    """
+    key = service.change_key(job_id)
+    if key == seen:
+        return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
+    snap = service.snapshot(job_id)
+    if snap is None:
+        return (*render(None), gr.Timer(active=False), "none")
+    return (*_view(snap), gr.Timer(active=snap.status in LIVE), key)
+
+
+def poll_progress(job_id: str | None, seen: str | None):
+    """(status, loss frame, eval frame, stage list, key) of a live run as plain values; a finished run is left
+    to `poll`, so its final view is never overwritten by an older progress answer."""
+    key = service.change_keys(job_id)[1]
+    snap = service.snapshot(job_id) if key != seen else None
+    if snap is None or snap.status not in LIVE:
+        return (*(gr.skip(),) * 4, seen)
+    parts = _parts(snap)
+    return parts.status, parts.loss, parts.evals, parts.stages, key
+
+
+def render(job_id: str | None) -> tuple[Any, ...]:
+    """The whole view for a run, in `TrainTab.view` order."""
+    snap = service.snapshot(job_id)
+    if snap is None:
+        return (charts.status_text("", []), None, None, gr.Column(visible=False), None, "",
+                gr.Button(interactive=False), gr.Markdown("", visible=False), gr.Column(visible=False), "", None,
+                None, "", None)
+    return _view(snap)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """A run's view as plain values, computed once per run version."""
+
+    status: str
+    loss: pd.DataFrame | None
+    evals: pd.DataFrame | None
+    stages: str
+    before: dict[str, float]
+    after: dict[str, float]
+    tables: dict[str, Any]
+
+
+_cache: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cached(kind: str, snap: Any, build):
+    """Live runs are built once per (run, version, queue place, queue length) and shared by every tab."""
+    if snap.status not in LIVE:
+        return build()
+    queue_length = service.manager().queue_length() if snap.status == "queued" else 0
+    key = (kind, snap.run_id, snap.version, snap.position, queue_length)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    value = build()
+    with _cache_lock:
+        _cache[key] = value
+        while len(_cache) > 128:
+            _cache.popitem(last=False)
+    return value
+
+
+def _parts(snap: Any) -> _Parts:
+    def build() -> _Parts:
+        events = list(snap.events)
+        queue_length = service.manager().queue_length() if snap.status == "queued" else 0
+        loss, evals = charts.live_loss_frame(events), charts.live_eval_frame(events)
+        before, after = charts.metrics_of(events)
+        return _Parts(
+            status=charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
+            loss=loss if len(loss) else None,
+            evals=evals if len(evals) else None,
+            stages=charts.stage_list(events, snap.status),
+            before=before,
+            after=after,
+            tables=charts.tables_of(events),
+        )
+
+    return _cached("parts", snap, build)
+
+
+def _view(snap: Any) -> tuple[Any, ...]:
+    return _cached("view", snap, lambda: _render(snap))
+
+
+def _render(snap: Any) -> tuple[Any, ...]:
+    p = _parts(snap)
+    done = snap.status not in LIVE
+    silver, comparison = p.tables.get("silver-labels"), p.tables.get("comparison")
+    # A pipeline's charts get fixed titles and colour maps, and all their categories from the first frame, so
+    # the browser embeds each chart once and then only swaps its data. A plain run has one category: no map.
+    pipeline = bool(p.stages)
+    return (
+        p.status,
+        gr.LinePlot(p.loss, color_map=charts.color_map(p.loss["stage"]) if pipeline else None,
+                    title="Training loss per stage" if pipeline else "Training loss") if p.loss is not None else None,
+        gr.LinePlot(p.evals, color_map=charts.color_map(p.evals["series"]) if pipeline else None,
+                    title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
+        if p.evals is not None else None,
+        gr.Column(visible=done and bool(p.before or service.has_model(snap.run_id))),
+        charts.sts_table(p.before, p.after) if (done and p.before) else None,
+        charts.source_text(list(snap.events)),
+        gr.Button(interactive=not done),
+        gr.Markdown(p.stages, visible=pipeline),
+        gr.Column(visible=bool(p.tables)),
+        charts.table_text(silver),
+        gr.BarPlot(charts.histogram_frame(silver), visible=True) if silver else gr.BarPlot(None, visible=False),
+        gr.Dataframe(charts.table_frame(silver), visible=True) if silver else gr.Dataframe(None, visible=False),
+        charts.table_text(comparison),
+        gr.Dataframe(charts.table_frame(comparison), visible=True) if comparison else gr.Dataframe(None, visible=False),
+    )
