@@ -44,6 +44,33 @@ def test_uploads_are_private_to_their_session():
         check_upload_access("../" + upload_id, "alice")
 
 
+def test_a_model_trained_on_an_upload_goes_only_to_its_owner():
+    """The model was fitted on someone's own data: another browser can neither download nor publish it."""
+    from lab import service
+    from lab.publish import PublishError
+    from lab.training.jobs import NotAllowed
+    from lab.ui import compare_tab
+
+    service.reset_for_tests()
+    alice, bob = service.new_owner(), service.new_owner()
+    try:
+        for run_id, upload_id in (("a" * 24, "u" * 32), ("b" * 24, "")):
+            service.store().create(run_id, {"model": "tiny-bert", "recipe": "upload-pair" if upload_id else
+                                            "nli-triplets", "loss": "mnrl", "upload_id": upload_id}, owner=alice)
+            (service.store().model_dir(run_id)).mkdir(parents=True)
+            (service.store().model_dir(run_id) / "modules.json").write_text("[]")
+        with pytest.raises(NotAllowed, match="another person's uploaded file"):
+            service.export_zip("a" * 24, bob)
+        with pytest.raises(PublishError, match="another person's uploaded file"):
+            service.push_to_hub("a" * 24, "bob/model", "hf_" + "x" * 30, owner=bob)
+        assert "another person's uploaded file" in compare_tab.push("a" * 24, "bob/model", "hf_" + "x" * 30, True,
+                                                                     bob)
+        assert service.export_zip("a" * 24, alice).is_file()  # the owner may
+        assert service.export_zip("b" * 24, bob).is_file()  # a built-in recipe's model: anyone may
+    finally:
+        service.reset_for_tests()
+
+
 def test_config_requires_an_upload_id_exactly_for_upload_recipes():
     with pytest.raises(ConfigError, match="upload a file first"):
         RunConfig(recipe="upload-pair", loss="mnrl")

@@ -59,12 +59,14 @@ def live_loss_frame(events: Sequence[Event]) -> pd.DataFrame:
     (step and loss NaN, which the chart skips): the categories, the colours and the legend hold from the first
     frame to the last, and every update is a data swap.
     """
-    return _with_categories(staged_loss_frame(events), "stage", _plan(events).curves if _plan(events) else [])
+    plan = _plan(events)
+    return _with_categories(staged_loss_frame(events), "stage", plan.curves if plan else [])
 
 
 def live_eval_frame(events: Sequence[Event]) -> pd.DataFrame:
     """`eval_frame` for the live chart: every model a pipeline plans to evaluate is a series from the base score on."""
-    return eval_frame(events, planned=_plan(events).series if _plan(events) else ())
+    plan = _plan(events)
+    return eval_frame(events, planned=plan.series if plan else ())
 
 
 def _plan(events: Sequence[Event]) -> Plan | None:
@@ -72,7 +74,8 @@ def _plan(events: Sequence[Event]) -> Plan | None:
 
 
 def _with_categories(df: pd.DataFrame, column: str, planned: Sequence[str]) -> pd.DataFrame:
-    missing = [name for name in planned if name not in set(df[column])]
+    present = set(df[column])
+    missing = [name for name in planned if name not in present]
     if not missing:
         return df
     empty = pd.DataFrame({c: [float("nan")] * len(missing) for c in df.columns if c != column}).assign(

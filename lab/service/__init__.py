@@ -40,7 +40,6 @@ from lab.service.jobs import (
     snapshot,
     start,
     store,
-    version,
 )
 from lab.service.presets import DEFAULT_FORM, PRESETS
 from lab.service.previews import Preview, estimate, preview
@@ -95,5 +94,4 @@ __all__ = [
     "snapshot",
     "start",
     "store",
-    "version",
 ]

@@ -1,5 +1,5 @@
 """The process-global JobManager (created lazily, queue limits from the environment) and the calls on
-live jobs: start, cancel, delete, snapshot, version.
+live jobs: start, cancel, delete, snapshot, change keys.
 """
 
 from __future__ import annotations
@@ -60,11 +60,6 @@ def snapshot(run_id: str | None) -> JobSnapshot | None:
         return manager().snapshot(run_id)
     except (KeyError, OSError, ValueError):
         return None
-
-
-def version(run_id: str | None) -> int | None:
-    """The live job's version (cheap); None for unknown or stored-only runs."""
-    return manager().version(run_id) if run_id and isinstance(run_id, str) else None
 
 
 def change_keys(run_id: str | None) -> tuple[str, str]:

@@ -1,31 +1,52 @@
-"""Taking a run's model away: a zip of the model, its training script, or a push to the Hub."""
+"""Taking a run's model away: a zip of the model, its training script, or a push to the Hub.
+
+A model trained on someone's uploaded file was fitted on their data, so only they can take it away (the
+instructor neither: an owner id is a browser's capability, and uploads stay with their browser).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from lab.config import ConfigError, RunConfig
+from lab.service.access import clean_owner
 from lab.service.jobs import store
 from lab.service.runs import load_run
-from lab.store import valid_run_id
+from lab.store import RunRecord, valid_run_id
+from lab.training.jobs import NotAllowed
 
 
-def push_to_hub(run_id: str | None, repo_id: str, token: str, private: bool = True) -> str:
+def check_may_take(record: RunRecord, owner: str | None) -> None:
+    """NotAllowed unless this browser may take the run's model away (see the module docstring)."""
+    if record.config.get("upload_id") and clean_owner(owner) != record.meta.get("owner"):
+        raise NotAllowed("This model was trained on another person's uploaded file: only they can download or "
+                         "publish it.")
+
+
+def push_to_hub(run_id: str | None, repo_id: str, token: str, private: bool = True, owner: str | None = "") -> str:
     """Push a stored run's model with the user's token (used for this call only); raises PublishError."""
     from lab.publish import PublishError, push_run
 
     if not isinstance(run_id, str) or not valid_run_id(run_id):
         raise PublishError("Pick a run with a saved model first.")
+    record = load_run(run_id)
+    if record is not None:
+        try:
+            check_may_take(record, owner)
+        except NotAllowed as exc:
+            raise PublishError(str(exc)) from None
     return push_run(store(), run_id, str(repo_id or ""), str(token or ""), private=bool(private))
 
 
-def export_zip(run_id: str):
-    """A fresh zip of the run's model (and its training script) in a temp dir; raises FileNotFoundError."""
+def export_zip(run_id: str, owner: str | None = ""):
+    """A fresh zip of the run's model (and its training script) in a temp dir; raises FileNotFoundError or
+    NotAllowed."""
     from lab.export import zip_model
 
     record = load_run(run_id)
     if record is None:
         raise FileNotFoundError("No such run.")
+    check_may_take(record, owner)
     return zip_model(store().model_dir(run_id), run_id, _config_or_none(record.config))
 
 

@@ -57,12 +57,12 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     outs = [table, picked, run_a, run_b, mine]
     refresh.click(runs, [picked, owner], outs, concurrency_limit=None, api_name="runs")
     tab.select(runs, [picked, owner], outs, concurrency_limit=None, api_visibility="private")
-    push_btn.click(push, [run_a, repo_id, token, private], push_md, concurrency_limit=2, api_name="push")
+    push_btn.click(push, [run_a, repo_id, token, private, owner], push_md, concurrency_limit=2, api_name="push")
     picked.change(overlay, picked, [loss_plot, eval_plot], concurrency_limit=None, api_name="overlay")
     for comp in (run_a, run_b, only_changed):
         comp.change(config_diff, [run_a, run_b, only_changed], diff, concurrency_limit=None,
                     api_visibility="private")
-    zip_btn.click(export_zip, run_a, zip_file, concurrency_limit=4, api_visibility="private")
+    zip_btn.click(export_zip, [run_a, owner], zip_file, concurrency_limit=4, api_visibility="private")
     code_btn.click(show_code, run_a, code, concurrency_limit=None, api_visibility="private")
 
 
@@ -121,10 +121,10 @@ def config_diff(a: str | None, b: str | None, only_changed: bool) -> pd.DataFram
 
 
 @user_errors
-def export_zip(run_id: str | None):
+def export_zip(run_id: str | None, owner: str | None = None):
     if not run_id or not service.has_model(run_id):
         raise gr.Error("Pick a run with a saved model as run A.")
-    return gr.File(value=str(service.export_zip(run_id)), visible=True)
+    return gr.File(value=str(service.export_zip(run_id, owner)), visible=True)
 
 
 @user_errors
@@ -134,10 +134,10 @@ def show_code(run_id: str | None):
     return gr.Code(value=service.export_script(run_id), visible=True)
 
 
-def push(run_id: str | None, repo_id: str, token: str, private: bool) -> str:
+def push(run_id: str | None, repo_id: str, token: str, private: bool, owner: str | None = None) -> str:
     """Push run A with this token; the answer is the model's URL or why not (the token never appears in it)."""
     try:
-        url = service.push_to_hub(run_id, repo_id, token, private=private)
+        url = service.push_to_hub(run_id, repo_id, token, private=private, owner=owner)
     except PublishError as exc:
         return f"**Not pushed**: {exc}"
     return f"**Pushed**: [{url}]({url})"

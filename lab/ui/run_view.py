@@ -49,7 +49,7 @@ def poll_progress(job_id: str | None, seen: str | None):
     if snap is None or snap.status not in LIVE:
         return (*(gr.skip(),) * 4, seen)
     parts = _parts(snap)
-    return parts.status, parts.loss, parts.evals, parts.stages, key
+    return parts.status, parts.loss_payload, parts.evals_payload, parts.stages, key
 
 
 def render(job_id: str | None) -> tuple[Any, ...]:
@@ -69,6 +69,8 @@ class _Parts:
     status: str
     loss: pd.DataFrame | None
     evals: pd.DataFrame | None
+    loss_payload: dict | None  # the charts as gradio sends them, serialised once instead of once per tab
+    evals_payload: dict | None
     stages: str
     before: dict[str, float]
     after: dict[str, float]
@@ -102,10 +104,13 @@ def _parts(snap: Any) -> _Parts:
         queue_length = service.manager().queue_length() if snap.status == "queued" else 0
         loss, evals = charts.live_loss_frame(events), charts.live_eval_frame(events)
         before, after = charts.metrics_of(events)
+        loss, evals = (loss if len(loss) else None), (evals if len(evals) else None)
         return _Parts(
             status=charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
-            loss=loss if len(loss) else None,
-            evals=evals if len(evals) else None,
+            loss=loss,
+            evals=evals,
+            loss_payload=_payload(loss),
+            evals_payload=_payload(evals),
             stages=charts.stage_list(events, snap.status),
             before=before,
             after=after,
@@ -113,6 +118,14 @@ def _parts(snap: Any) -> _Parts:
         )
 
     return _cached("parts", snap, build)
+
+
+_PLOT = gr.LinePlot(render=False)  # only its postprocess is used: a frame → the payload a LinePlot sends
+
+
+def _payload(frame: pd.DataFrame | None) -> dict | None:
+    """A LinePlot's value as it goes over the wire; a dict passes through LinePlot.postprocess untouched."""
+    return None if frame is None else _PLOT.postprocess(frame).model_dump()
 
 
 def _view(snap: Any) -> tuple[Any, ...]:

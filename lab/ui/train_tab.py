@@ -186,7 +186,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
     cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel")
     demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
               api_visibility="private")
-    zip_btn.click(export_zip, job_id, zip_file, concurrency_limit=4, api_name="export_zip")
+    zip_btn.click(export_zip, [job_id, owner], zip_file, concurrency_limit=4, api_name="export_zip")
     code_btn.click(show_code, job_id, code, concurrency_limit=None, api_name="show_code")
     return TrainTab(job_id, seen, timer, view)
 
@@ -307,10 +307,10 @@ def cancel(job_id: str | None, owner: str | None = None) -> str:
 
 
 @user_errors
-def export_zip(job_id: str | None):
+def export_zip(job_id: str | None, owner: str | None = None):
     if not job_id or not service.has_model(job_id):
         raise gr.Error("No trained model to download yet.")
-    return gr.File(value=str(service.export_zip(job_id)), visible=True)
+    return gr.File(value=str(service.export_zip(job_id, owner)), visible=True)
 
 
 @user_errors
