@@ -9,6 +9,7 @@ import time
 
 import gradio as gr
 import pytest
+from helpers import train_form_values
 
 from lab import charts, service, user_data
 from lab.config import ConfigError
@@ -149,11 +150,7 @@ def fake_manager(tmp_path, monkeypatch):
     monkeypatch.setattr(service.jobs, "_manager", None)
 
 
-def _values(**changes):
-    form = {**service.DEFAULT_FORM, "hub_id": "", "upload_id": "", "model": "tiny-bert", **changes}
-    knobs = [service.knob_info(k)[0] for k in train_tab.KNOB_KEYS]
-    rknobs = [service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS]
-    return [form[k] for k in train_tab.FORM_KEYS] + knobs + rknobs
+_values = train_form_values
 
 
 def test_train_tab_shows_stages_tables_and_staged_curves(fake_manager):

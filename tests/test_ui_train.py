@@ -6,6 +6,7 @@ import threading
 
 import gradio as gr
 import pytest
+from helpers import train_form_values
 
 from lab import service
 from lab.store import RunStore
@@ -46,11 +47,7 @@ def manager(tmp_path, monkeypatch):
     monkeypatch.setattr(service.jobs, "_manager", None)
 
 
-def _values(**changes):
-    form = {**service.DEFAULT_FORM, "hub_id": "", "upload_id": "", "model": "tiny-bert", **changes}
-    knobs = {k: service.knob_info(k)[0] for k in train_tab.KNOB_KEYS}
-    rknobs = [service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS]
-    return [form[k] for k in train_tab.FORM_KEYS] + [knobs[k] for k in train_tab.KNOB_KEYS] + rknobs
+_values = train_form_values
 
 
 def test_build_app_names_its_endpoints():
