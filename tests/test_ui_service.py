@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lab import service
@@ -121,6 +123,14 @@ def _tiny(label: str = ""):
     return service.build_config({"model": "tiny-bert", "label": label})
 
 
+def _running(run_id):
+    """Wait until the worker has taken this run out of the queue (it is held there by the fake runner)."""
+    deadline = time.monotonic() + 10
+    while service.snapshot(run_id).status != "running":
+        assert time.monotonic() < deadline, "the worker never started the run"
+        time.sleep(0.01)
+
+
 def _wait(run_id, status="completed"):
     assert service.manager().wait(run_id, 10) == status
 
@@ -132,10 +142,11 @@ def test_owners_my_runs_queue_places_and_limits(held):
     assert alice != bob and service.clean_owner(alice) == alice
     assert service.clean_owner("../x") == service.clean_owner(None) == service.clean_owner(123) == ""
     running = service.start(_tiny("0.6"), alice)
+    _running(running)
     waiting = service.start(_tiny("0.7"), bob)
     with pytest.raises(QueueFull, match=r"already have 1 run\(s\) waiting"):
         service.start(_tiny(), bob)
-    assert service.manager().wait(running, 0.2) == "running"
+    assert service.manager().wait(running, 0.2) == "running"  # held by the fake runner: still running
     assert [r.run_id for r in service.my_runs(alice)] == [running]
     (mine,) = service.my_runs(bob)
     assert mine.run_id == waiting and mine.status == "queued" and mine.meta["position"] == 1
@@ -152,7 +163,7 @@ def test_owners_my_runs_queue_places_and_limits(held):
 def test_global_queue_limit_message(held):
     from lab.training.jobs import QueueFull
 
-    service.start(_tiny(), service.new_owner())
+    _running(service.start(_tiny(), service.new_owner()))  # out of the queue: 3 more may wait
     for _ in range(3):
         service.start(_tiny(), service.new_owner())
     with pytest.raises(QueueFull, match=r"queue is full \(3 waiting\)"):
@@ -169,7 +180,8 @@ def test_start_handler_turns_queue_full_into_a_warning(held, monkeypatch):
     values = [*{**form, "model": "tiny-bert", "hub_id": ""}.values(), *(None,) * (len(train_tab.KNOB_KEYS)
                                                                               + len(train_tab.RECIPE_KNOB_KEYS))]
     first = train_tab.start(None, owner, *values)
-    assert len(first[0]) == 24 and service.manager().wait(first[0], 0.5) == "running"
+    assert len(first[0]) == 24
+    _running(first[0])
     second = train_tab.start(None, owner, *values)  # the first one runs, so this one is this owner's 1 waiting
     assert len(second[0]) == 24 and not warnings
     third = train_tab.start(None, owner, *values)
@@ -275,7 +287,7 @@ def test_change_key_moves_with_the_job_and_its_queue(held):
     assert service.change_key(None) == service.change_key("../x") == service.change_key("F" * 24) == "none"
     assert service.change_keys("f" * 24) == (f"stored:{'f' * 24}",) * 2  # unknown here: nothing will change
     running = service.start(_tiny("0.6"), service.new_owner())
-    assert service.manager().wait(running, 0.2) == "running"
+    _running(running)
     waiting = service.start(_tiny("0.7"), service.new_owner())
     first = service.change_key(waiting)
     assert first == service.change_key(waiting) and first.endswith(":1:1")  # nothing happened: same key
