@@ -14,3 +14,20 @@ def train_form_values(**changes: Any) -> list[Any]:
     knobs = [service.knob_info(k)[0] for k in train_tab.KNOB_KEYS]
     rknobs = [service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS]
     return [form[k] for k in train_tab.FORM_KEYS] + knobs + rknobs
+
+
+def serve_fake_runs(runs_dir, runner, gate, monkeypatch):
+    """Generator body for a fixture: service.manager() is a JobManager on `runs_dir` that runs `runner` (a fake
+    that waits on `gate`); the gate is opened and the manager closed afterwards."""
+    from lab import service
+    from lab.store import RunStore
+    from lab.training.jobs import JobManager
+
+    service.reset_for_tests()
+    manager = JobManager(RunStore(runs_dir), runner=runner)
+    monkeypatch.setattr(service.jobs, "_manager", manager)
+    gate.clear()
+    yield manager
+    gate.set()
+    manager.close()
+    monkeypatch.setattr(service.jobs, "_manager", None)

@@ -9,13 +9,11 @@ import time
 
 import gradio as gr
 import pytest
-from helpers import train_form_values
+from helpers import serve_fake_runs, train_form_values
 
 from lab import charts, service, user_data
 from lab.config import ConfigError
-from lab.store import RunStore
 from lab.training.events import Eval, Finished, Log, Plan, Stage, Started, Table
-from lab.training.jobs import JobManager
 from lab.ui import train_tab, upload_section
 
 OWNER, OTHER = "a" * 32, "b" * 32
@@ -140,21 +138,11 @@ def fake_pipeline(config, ctx):
 
 @pytest.fixture()
 def fake_manager(tmp_path, monkeypatch):
-    service.reset_for_tests()
-    m = JobManager(RunStore(tmp_path / "runs"), runner=fake_pipeline)
-    monkeypatch.setattr(service.jobs, "_manager", m)
-    gate.clear()
-    yield m
-    gate.set()
-    m.close()
-    monkeypatch.setattr(service.jobs, "_manager", None)
-
-
-_values = train_form_values
+    yield from serve_fake_runs(tmp_path / "runs", fake_pipeline, gate, monkeypatch)
 
 
 def test_train_tab_shows_stages_tables_and_staged_curves(fake_manager):
-    run_id = train_tab.start(None, OWNER, *_values(recipe="augsbert", loss="cosine"))[0]
+    run_id = train_tab.start(None, OWNER, *train_form_values(recipe="augsbert", loss="cosine"))[0]
     for _ in range(200):
         snap = fake_manager.snapshot(run_id)
         if snap.status == "running" and sum(isinstance(e, Log) for e in snap.events) == 5:
@@ -210,9 +198,9 @@ def test_upload_flow_good_file(tmp_path):
     assert config.recipe == "upload-pair" and config.upload_id == upload_id and config.loss_params["scale"] == 20
     with pytest.raises(ConfigError, match="another session"):
         user_data.build_run_config(form, {}, {}, OTHER)
-    plan = train_tab._plan(OWNER, *_values(recipe="upload-pair", loss="mnrl", upload_id=upload_id))
+    plan = train_tab._plan(OWNER, *train_form_values(recipe="upload-pair", loss="mnrl", upload_id=upload_id))
     assert "steps" in plan[0] and "Your upload: data.csv" in plan[3]
-    assert "another session" in train_tab._plan(OTHER, *_values(recipe="upload-pair", upload_id=upload_id))[0]
+    assert "another session" in train_tab._plan(OTHER, *train_form_values(recipe="upload-pair", upload_id=upload_id))[0]
 
 
 @pytest.mark.parametrize(("content", "name", "message"), [

@@ -6,12 +6,10 @@ import threading
 
 import gradio as gr
 import pytest
-from helpers import train_form_values
+from helpers import serve_fake_runs, train_form_values
 
 from lab import service
-from lab.store import RunStore
 from lab.training.events import Eval, Finished, Log, Stage, Started
-from lab.training.jobs import JobManager
 from lab.ui import compare_tab, train_tab
 from lab.ui.app import build_app
 
@@ -37,17 +35,7 @@ def fake_runner(config, ctx):
 
 @pytest.fixture()
 def manager(tmp_path, monkeypatch):
-    service.reset_for_tests()
-    m = JobManager(RunStore(tmp_path), runner=fake_runner)
-    monkeypatch.setattr(service.jobs, "_manager", m)
-    gate.clear()
-    yield m
-    gate.set()
-    m.close()
-    monkeypatch.setattr(service.jobs, "_manager", None)
-
-
-_values = train_form_values
+    yield from serve_fake_runs(tmp_path, fake_runner, gate, monkeypatch)
 
 
 def test_build_app_names_its_endpoints():
@@ -59,7 +47,7 @@ def test_build_app_names_its_endpoints():
 
 
 def test_start_poll_skip_and_finish(manager):
-    out = train_tab.start(None, OWNER, *_values())
+    out = train_tab.start(None, OWNER, *train_form_values())
     run_id = out[0]
     assert isinstance(run_id, str) and len(run_id) == 24
     manager_job = manager.snapshot(run_id)
@@ -85,7 +73,7 @@ def test_start_poll_skip_and_finish(manager):
     assert all(isinstance(v, dict) and v.get("__type__") == "update" and len(v) == 1 for v in again[:-1])
     # A second Start while this one runs is refused with a warning, not a second job.
     with pytest.warns(UserWarning):
-        refused = train_tab.start(run_id, OWNER, *_values())
+        refused = train_tab.start(run_id, OWNER, *train_form_values())
     assert refused[0] == gr.skip()
     gate.set()
     manager.wait(run_id, 10)
@@ -100,7 +88,7 @@ def test_start_poll_skip_and_finish(manager):
 
 
 def test_cancel(manager):
-    run_id = train_tab.start(None, OWNER, *_values())[0]
+    run_id = train_tab.start(None, OWNER, *train_form_values())[0]
     for _ in range(100):
         if manager.snapshot(run_id).status == "running":
             break
@@ -114,10 +102,10 @@ def test_cancel(manager):
 
 def test_bad_input_is_a_gradio_error(manager):
     with pytest.raises(gr.Error, match="Unknown|not a known model"):
-        train_tab.start(None, OWNER, *_values(model="no such model!"))
+        train_tab.start(None, OWNER, *train_form_values(model="no such model!"))
     with pytest.raises(gr.Error, match="batch_size"):
-        train_tab.start(None, OWNER, *_values(batch_size=0))
-    plan = train_tab._plan(OWNER, *_values(batch_size=0))
+        train_tab.start(None, OWNER, *train_form_values(batch_size=0))
+    plan = train_tab._plan(OWNER, *train_form_values(batch_size=0))
     assert "batch_size" in plan[0]  # the plan line explains instead of raising
 
 
@@ -130,7 +118,7 @@ def test_unknown_job_renders_the_empty_state(manager):
 def test_compare_handlers(manager):
     ids = []
     for lr in (1e-5, 2e-5):
-        run_id = train_tab.start(None, OWNER, *_values(lr=lr))[0]
+        run_id = train_tab.start(None, OWNER, *train_form_values(lr=lr))[0]
         gate.set()
         manager.wait(run_id, 10)
         ids.append(run_id)
