@@ -113,9 +113,8 @@ class _Http:
         if chunked:
             data = b""
             while size := int((await self.reader.readline()).strip(), 16):
-                data += await self.reader.readexactly(size + 2)
+                data += (await self.reader.readexactly(size + 2))[:-2]  # each chunk ends with CRLF
             await self.reader.readline()
-            data = data.replace(b"\r\n", b"")  # our JSON bodies hold no raw CRLF
         else:
             data = await self.reader.readexactly(length)
         return status, json.loads(data) if data else None

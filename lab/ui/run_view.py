@@ -82,15 +82,16 @@ _cache_lock = threading.Lock()
 
 
 def _cached(kind: str, snap: Any, build):
-    """Live runs are built once per (run, version, queue place, queue length) and shared by every tab."""
-    if snap.status not in LIVE:
-        return build()
+    """`build(queue_length)`; for live runs once per (run, version, queue place, queue length), shared by every
+    tab."""
     queue_length = service.manager().queue_length() if snap.status == "queued" else 0
+    if snap.status not in LIVE:
+        return build(queue_length)
     key = (kind, snap.run_id, snap.version, snap.position, queue_length)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    value = build()
+    value = build(queue_length)
     with _cache_lock:
         _cache[key] = value
         while len(_cache) > 128:
@@ -99,9 +100,8 @@ def _cached(kind: str, snap: Any, build):
 
 
 def _parts(snap: Any) -> _Parts:
-    def build() -> _Parts:
+    def build(queue_length: int) -> _Parts:
         events = list(snap.events)
-        queue_length = service.manager().queue_length() if snap.status == "queued" else 0
         loss, evals = charts.live_loss_frame(events), charts.live_eval_frame(events)
         before, after = charts.metrics_of(events)
         loss, evals = (loss if len(loss) else None), (evals if len(evals) else None)
@@ -129,7 +129,7 @@ def _payload(frame: pd.DataFrame | None) -> dict | None:
 
 
 def _view(snap: Any) -> tuple[Any, ...]:
-    return _cached("view", snap, lambda: _render(snap))
+    return _cached("view", snap, lambda _queue_length: _render(snap))
 
 
 def _render(snap: Any) -> tuple[Any, ...]:
