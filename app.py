@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from lab.ui.app import build_app, launch
+if __name__ != "__mp_main__":  # a run's own process re-reads this file (multiprocessing): it needs no UI
+    from lab.ui.app import build_app, launch
 
-demo = build_app()
+    demo = build_app()
 
 if __name__ == "__main__":
     launch(demo)

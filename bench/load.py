@@ -2,8 +2,9 @@
 
 Launches `python app.py` on a free 127.0.0.1 port with a temp run store, trains the same job twice (alone, then
 with the users), and writes p50/p95 latency, errors and the training slowdown to bench/results/load.*.
-Each user does what a browser tab does every second: GET the change key (`/lab/api/change-key/<job>`), and
-when it changed, call the queue=False gradio poll (`/gradio_api/run/poll`, its own session) for the new view.
+Each user does what a browser tab does every second: GET the change keys (`/lab/api/change-key/<job>?progress=…`,
+whose answer carries a live run's new points when the tab's progress key is behind), and when the layout key
+changed, call the queue=False gradio poll (`/gradio_api/run/poll`, its own session) for the new view.
 Plain HTTP, not 30 gradio_client objects, which would be the bottleneck themselves. `--mode gradio` makes
 every tick a gradio poll, as the lab did before the change key.
 
@@ -125,7 +126,7 @@ class _Http:
 
 
 async def _user(url: str, run_id: str, mode: str, stop: asyncio.Event, ticks: list[float], polls: list[float],
-                errors: list[str]) -> None:
+                views: list[int], errors: list[str]) -> None:
     session = secrets.token_hex(5)  # like a browser tab: its own session, so its `seen` state skips unchanged ticks
     last_key = last_progress = ""
     client = _Http(url)
@@ -134,15 +135,16 @@ async def _user(url: str, run_id: str, mode: str, stop: asyncio.Event, ticks: li
         t0 = time.perf_counter()
         try:
             endpoint = "poll"
-            if mode == "key":  # as the tab's script: the layout key first, else the progress key
-                status, keys = await asyncio.wait_for(client.request("GET", f"/lab/api/change-key/{run_id}"), 10)
+            if mode == "key":  # as the tab's script: keys (and new points' values) from the route, gradio on layout
+                path = f"/lab/api/change-key/{run_id}?progress={last_progress or '-'}"
+                status, keys = await asyncio.wait_for(client.request("GET", path), 10)
                 if status != 200:
                     errors.append(f"key {status}: {str(keys)[:120]}")
                     keys = {"key": last_key, "progress": last_progress}
-                endpoint = ("poll" if keys["key"] != last_key else
-                            "poll_progress" if keys["progress"] != last_progress else None)
-                last_progress = keys["progress"] if endpoint != "poll" else last_progress
-                last_key = keys["key"]
+                endpoint = "poll" if keys["key"] != last_key else None
+                if "view" in keys and endpoint is None:
+                    views.append(1)  # new points taken from the route's answer: no gradio request
+                last_key, last_progress = keys["key"], keys["progress"]
             if endpoint:
                 t1 = time.perf_counter()
                 body = {"data": [run_id, None], "session_hash": session}
@@ -163,14 +165,15 @@ async def _user(url: str, run_id: str, mode: str, stop: asyncio.Event, ticks: li
 async def _with_users(url: str, runs_dir: Path, run_id: str, users: int, mode: str):
     ticks: list[float] = []
     polls: list[float] = []
+    views: list[int] = []
     errors: list[str] = []
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(_user(url, run_id, mode, stop, ticks, polls, errors)) for _ in range(users)]
+    tasks = [asyncio.create_task(_user(url, run_id, mode, stop, ticks, polls, views, errors)) for _ in range(users)]
     cpu0 = time.process_time()
     result = await asyncio.to_thread(_wait_done, runs_dir, run_id)
     stop.set()
     await asyncio.gather(*tasks)
-    return {**result, "users_cpu_s": time.process_time() - cpu0}, ticks, polls, errors
+    return {**result, "users_cpu_s": time.process_time() - cpu0, "views": len(views)}, ticks, polls, errors
 
 
 def _server_cpu_s(pid: int) -> float:
@@ -196,6 +199,7 @@ def _summary(trials: list[dict]) -> dict:
         "tick_p50_ms": round(_pct(tick_ms, 50), 1), "tick_p95_ms": round(_pct(tick_ms, 95), 1),
         "tick_max_ms": round(max(tick_ms), 1) if tick_ms else None,
         "gradio_polls": len(poll_ms), "gradio_polls_per_s": round(len(poll_ms) / wall, 1),
+        "route_views_per_s": round(sum(t["views"] for t in trials) / wall, 1),
         "gradio_poll_p50_ms": round(_pct(poll_ms, 50), 1), "gradio_poll_p95_ms": round(_pct(poll_ms, 95), 1),
         "errors": len(errors), "error_samples": errors[:5],
         "train_runtime_s": [round(t["train_runtime_s"], 2) for t in trials],
@@ -266,7 +270,8 @@ def main() -> int:
     (RESULTS / "load.json").write_text(json.dumps(result, indent=2) + "\n")
     rows = "".join(
         f"| {MODE_NAMES[mode]} | {m['ticks_per_s']} | {m['tick_p50_ms']} / {m['tick_p95_ms']} / {m['tick_max_ms']} ms "
-        f"| {m['gradio_polls_per_s']} ({m['gradio_poll_p50_ms']} / {m['gradio_poll_p95_ms']} ms) | {m['errors']} "
+        f"| {m['gradio_polls_per_s']} ({m['gradio_poll_p50_ms']} / {m['gradio_poll_p95_ms']} ms) "
+        f"| {m['route_views_per_s']} | {m['errors']} "
         f"| {' · '.join(f'{a} → {b} s' for a, b in zip(m['alone_s'], m['train_runtime_s'], strict=True))} "
         f"| {' · '.join(f'{x} %' for x in m['slowdown_pct'])} (median **{m['slowdown_median_pct']} %**) "
         f"| {' · '.join(f'{a} → {b} s' for a, b in zip(m['alone_server_cpu_s'], m['server_cpu_s'], strict=True))} "
@@ -277,18 +282,22 @@ def main() -> int:
         f"Job: {args.model}, {args.samples} NLI triplets, MNRL, batch 16, loss logged every 2 steps (the form's "
         f"default), STS-B eval every 20 steps (200 pairs). {result['machine']}. Each loaded run is compared with "
         f"the mean of the runs without users just before and after it ({args.repeats} repeats).\n\n"
-        "| each tab every second | ticks/s | tick latency p50 / p95 / max | gradio polls/s (p50 / p95) | errors "
-        "| training alone → with users | slowdown | server CPU alone → with users | the 30 simulated users' CPU "
-        "|\n|---|---:|---:|---:|---:|---|---|---|---|\n" + rows +
+        "| each tab every second | ticks/s | tick latency p50 / p95 / max | gradio polls/s (p50 / p95) "
+        "| new points from the route/s | errors | training alone → with users | slowdown "
+        "| web server CPU alone → with users | the 30 simulated users' CPU "
+        "|\n|---|---:|---:|---:|---:|---:|---|---|---|---|\n" + rows +
         "\nGoals: tick p95 ≤ 300 ms, slowdown ≤ 10 %, zero errors. A tick is what a tab does each second: the "
-        "change-key GET, plus a gradio poll when a key changed (the gradio row: a gradio poll every time).\n\n"
-        f"`python bench/load.py --users {args.users} --samples {args.samples} --repeats {args.repeats}`, "
+        "change-key GET (which carries new points when there are some), plus a gradio poll when the layout key "
+        "changed (the gradio row: a gradio poll every time). Each run trains in its own process, so the web "
+        "server's CPU is the web work alone.\n\n"
+        f"`python bench/load.py --users {args.users} --samples {args.samples} --modes {args.modes} "
+        f"--repeats {args.repeats}`, "
         f"{result['date']}.\n")
     print(json.dumps(result, indent=2))
     return 0
 
 
-MODE_NAMES = {"key": "change-key GET, gradio poll only on change (the lab)",
+MODE_NAMES = {"key": "change-key GET with new points, gradio poll on layout changes (the lab)",
               "gradio": "gradio poll (queue=False) every second"}
 
 

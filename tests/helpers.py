@@ -31,3 +31,63 @@ def serve_fake_runs(runs_dir, runner, gate, monkeypatch):
     gate.set()
     manager.close()
     monkeypatch.setattr(service.jobs, "_manager", None)
+
+
+# --- runners for a run's own process (lab/training/isolation.py): module-level, so a child can import them --------
+def _finished(status: str = "completed"):
+    from lab.training.events import Finished
+
+    return Finished(status=status, metrics_before={}, metrics_after={"spearman_cosine": 0.5}, train_samples_per_s=1.0,
+                    train_runtime_s=0.1, steps=3, model_dir="")
+
+
+def child_reports(config, ctx):
+    """Emits its pid, its environment's LAB_TEST_MARK and three loss points, then finishes."""
+    import os
+
+    from lab.training.events import Log, Stage
+
+    ctx.emit(Stage(name="pid", message=str(os.getpid())))
+    ctx.emit(Stage(name="mark", message=os.environ.get("LAB_TEST_MARK", "")))
+    for step in (1, 2, 3):
+        ctx.emit(Log(step=step, total_steps=3, loss=1.0 / step, lr=1e-4, epoch=step / 3, samples_per_s=10.0))
+    return _finished()
+
+
+def child_waits_for_stop(config, ctx):
+    """Announces its pid, then trains "steps" until asked to stop, and ends cancelled (as the trainer does)."""
+    import os
+
+    from lab.training.events import Stage
+
+    ctx.emit(Stage(name="pid", message=str(os.getpid())))
+    while not ctx.stop.wait(0.05):
+        pass
+    return _finished("cancelled")
+
+
+def child_raises(config, ctx):
+    raise ValueError("Column 'score' has non-numeric values (row 3: 'abc').")
+
+
+def child_runs_out_of_memory(config, ctx):
+    raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def child_is_killed(config, ctx):
+    """Dies as the kernel's OOM killer would end it: SIGKILL, no outcome sent."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def child_sleeps(config, ctx):
+    """Announces its pid in a file named by LAB_TEST_PIDFILE, then sleeps far longer than any test."""
+    import os
+    import time
+    from pathlib import Path
+
+    Path(os.environ["LAB_TEST_PIDFILE"]).write_text(str(os.getpid()))
+    time.sleep(600)
+    return _finished()

@@ -52,6 +52,20 @@ def _ready(url: str, server: subprocess.Popen, timeout_s: float = 120) -> None:
     pytest.fail("the server never came up")
 
 
+def _processes_of(runs: Path) -> list[int]:
+    """Live processes started with this run store in their environment: the server, its runs' fork server and
+    the run's own process."""
+    mark, found = f"LAB_RUNS_DIR={runs}".encode(), []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and mark in (proc / "environ").read_bytes().split(b"\0"):
+                state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                found += [int(proc.name)] if state != "Z" else []
+        except OSError:
+            continue
+    return found
+
+
 def _rows(plot) -> list:
     """A LinePlot's rows, whether the poll sent the value itself or an update carrying it."""
     return (plot.get("value") or plot)["data"] if isinstance(plot, dict) else []
@@ -85,9 +99,14 @@ def test_sigkill_the_app_mid_training_then_restart(tmp_path):
         while sum(isinstance(e, Log) for e in store.read_events(victim)) < 3:
             assert time.monotonic() < deadline, "the second run never logged"
             time.sleep(0.2)
+        assert set(_processes_of(runs)) - {server.pid}, "the run trains in its own process"
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while _processes_of(runs) and time.monotonic() < deadline:  # the run's process (and its fork server) end too
+        time.sleep(0.1)
+    assert not _processes_of(runs), "processes outlived the killed server"
     logged = [e for e in store.read_events(victim) if isinstance(e, Log)]
     for path in runs.rglob("*.json"):  # nothing half-written
         json.loads(path.read_text())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 
 import gradio as gr
@@ -38,6 +40,19 @@ def manager(tmp_path, monkeypatch):
     yield from serve_fake_runs(tmp_path, fake_runner, gate, monkeypatch)
 
 
+def _change_key(run_id: str, progress: str | None = None) -> dict:
+    from lab.ui import routes
+
+    return json.loads(asyncio.run(routes.change_key(run_id, progress)).body)
+
+
+def _wire(value) -> dict:
+    """A value as the browser receives it (JSON: tuples become lists, NaN becomes null)."""
+    import orjson
+
+    return json.loads(orjson.dumps(value))
+
+
 def test_build_app_names_its_endpoints():
     demo = build_app()
     names = {d.get("api_name") for d in demo.config["dependencies"]}
@@ -64,12 +79,15 @@ def test_start_poll_skip_and_finish(manager):
     assert [row[0] for row in loss["data"]] == [1, 2] and evals["data"][0][2] == "before"
     seen = view[-1]
     again = train_tab.poll(run_id, seen)  # nothing changed: every output skipped
-    # The light poll for new points: plain values, no component updates (gradio rebuilds a component for those).
-    status_p, loss_p, evals_p, stages_p, key_p = train_tab.poll_progress(run_id, None)
-    # the charts go as the payload a LinePlot sends (built once per run version), the same as the full poll's
-    assert status_p == status and loss_p == loss and evals_p == evals and [r[0] for r in loss_p["data"]] == [1, 2]
-    assert stages_p == "" and key_p == service.change_keys(run_id)[1]
-    assert all(v == gr.skip() for v in train_tab.poll_progress(run_id, key_p)[:4])
+    # New points: the change-key route hands a tab whose progress key is behind the status line, the charts and
+    # the stage list (JSON built once per run version), the values the full poll sends; none once it caught up.
+    answer = _change_key(run_id, progress="-")
+    status_p, loss_p, evals_p, stages_p = answer["view"]
+    assert status_p == status and loss_p == _wire(loss) and evals_p == _wire(evals)
+    assert [r[0] for r in loss_p["data"]] == [1, 2] and stages_p == ""
+    assert answer["progress"] == service.change_keys(run_id)[1] and answer["key"] == service.change_keys(run_id)[0]
+    assert "view" not in _change_key(run_id, progress=answer["progress"])
+    assert "view" not in _change_key(run_id)  # a tab that follows no progress (the Evaluate tab) gets keys only
     assert all(isinstance(v, dict) and v.get("__type__") == "update" and len(v) == 1 for v in again[:-1])
     # A second Start while this one runs is refused with a warning, not a second job.
     with pytest.warns(UserWarning):
@@ -79,8 +97,8 @@ def test_start_poll_skip_and_finish(manager):
     manager.wait(run_id, 10)
     done = train_tab.poll(run_id, seen)
     assert "Done" in done[0]
-    # a finished run's last view is the full poll's: the light poll never answers for it
-    assert all(v == gr.skip() for v in train_tab.poll_progress(run_id, None)[:4])
+    # a finished run's last view is the full poll's: the route never hands out its progress
+    assert "view" not in _change_key(run_id, progress="-")
     table = done[4]
     assert table.loc[0, "spearman after"] == 0.6
     timer = done[-2]

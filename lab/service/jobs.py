@@ -12,7 +12,8 @@ from lab.models import check_model
 from lab.paths import runs_dir
 from lab.service.access import clean_owner, new_owner
 from lab.store import RunStore, valid_run_id
-from lab.training.jobs import JobManager, JobSnapshot
+from lab.training.isolation import isolated
+from lab.training.jobs import JobManager, JobSnapshot, default_runner
 
 _lock = threading.Lock()
 _manager: JobManager | None = None
@@ -22,14 +23,21 @@ def manager() -> JobManager:
     """The one JobManager (and its worker thread) of this process, created on first use.
 
     Queue limits come from the environment: LAB_MAX_QUEUE (waiting runs, everyone; default 100) and
-    LAB_MAX_WAITING_PER_SESSION (waiting runs per browser; default 1, 0 = no limit).
+    LAB_MAX_WAITING_PER_SESSION (waiting runs per browser; default 1, 0 = no limit). Each run trains in its
+    own process (lab/training/isolation.py); LAB_RUN_PROCESS=0 trains in a thread of the server instead.
     """
     global _manager
     with _lock:
         if _manager is None:
-            _manager = JobManager(RunStore(runs_dir()), max_queue=_env_int("LAB_MAX_QUEUE", 100, low=1),
+            runner = isolated(default_runner) if run_in_process() else default_runner
+            _manager = JobManager(RunStore(runs_dir()), runner=runner,
+                                  max_queue=_env_int("LAB_MAX_QUEUE", 100, low=1),
                                   max_waiting_per_owner=_env_int("LAB_MAX_WAITING_PER_SESSION", 1, low=0))
         return _manager
+
+
+def run_in_process() -> bool:
+    return os.environ.get("LAB_RUN_PROCESS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _env_int(name: str, default: int, low: int) -> int:

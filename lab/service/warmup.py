@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 import time
 
 from lab.service.defaults import hardware_profile
+
+log = logging.getLogger(__name__)
 
 
 class Warmup:
@@ -26,6 +29,15 @@ class Warmup:
             self._thread.start()
 
     def _run(self) -> None:
+        from lab.service.jobs import run_in_process
+
+        if run_in_process():  # runs are forked from a server process that imports the training libraries once
+            from lab.training.isolation import start_server
+
+            try:
+                start_server()
+            except Exception as exc:  # noqa: BLE001 — the first run then starts it (and reports any failure)
+                log.warning("could not start the runs' fork server: %s", exc)
         for module, _ in self.MODULES:
             self.state[module] = "loading"
             t0 = time.perf_counter()

@@ -3,7 +3,8 @@
 A job is submitted with a validated RunConfig, gets an unguessable id, and from then on is described
 only by its status and its immutable events, which are also appended to the run store as they happen.
 Cancel works while queued (the job is skipped) and while running (cooperative stop). An exception in
-a job never stops the worker.
+a job never stops the worker. The runner runs in the worker thread; the app wraps it with
+`isolation.isolated` so that each run has its own process.
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ class JobManager:
     def _work(self) -> None:
         from lab.training.runner import Cancelled, JobContext
 
-        _lower_priority()
+        lower_priority()
         while True:
             with self._cv:
                 while not self._queue and not self._closed:
@@ -287,8 +288,10 @@ class JobManager:
                     self._finish(job, "cancelled", "Cancelled.")
             except BaseException as exc:  # one bad job must never take the worker down
                 message = _describe_failure(exc)
-                log.warning("run %s failed: %s\n%s", job.run_id, message, traceback.format_exc())
-                self._emit(job, Failed(message=message, error_type=type(exc).__name__))
+                where = getattr(exc, "child_traceback", "") or traceback.format_exc()  # a run in its own process: its
+                log.warning("run %s failed: %s\n%s", job.run_id, message, where)
+                error_type = getattr(exc, "error_type", type(exc).__name__)  # a run in its own process names its own
+                self._emit(job, Failed(message=message, error_type=error_type))
                 with self._cv:
                     self._finish(job, "failed", message)
             finally:
@@ -307,7 +310,7 @@ def _metrics_of(result: Finished) -> dict[str, Any]:
 
 def _describe_failure(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    if "out of memory" in text.lower():
+    if "out of memory" in text.lower() and "cached-mnrl" not in text:  # (a run's own process may have said it)
         return (
             "Out of memory. Use a smaller batch size or max sequence length, or the 'cached-mnrl' loss, "
             "which keeps large batches in small memory."
@@ -315,8 +318,8 @@ def _describe_failure(exc: BaseException) -> str:
     return text.splitlines()[0][:500] if len(text) > 500 else text
 
 
-def _lower_priority() -> None:
-    """Run training at a lower CPU priority than the web server, so pages and polls stay responsive.
+def lower_priority() -> None:
+    """Run training (this thread, or a run's own process) at a lower CPU priority than the web server.
 
     On Linux a thread's nice value is its own and is inherited by the threads it starts (torch's
     OpenMP workers), so only the training side yields; LAB_TRAIN_NICE=0 turns this off.

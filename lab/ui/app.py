@@ -82,8 +82,8 @@ def _env_float(name: str, default: float) -> float:
 def launch(demo: gr.Blocks, **overrides: Any) -> str:
     """Serve the app without blocking (`launch_kwargs` + `overrides`), add the lab's plain HTTP routes, start the
     job manager (it marks runs a dead server left behind) and warm the heavy imports; returns the local URL."""
-    # The trainer shares this process's GIL: a short switch interval hands it back sooner after each web
-    # request's Python work (LAB_SWITCH_INTERVAL_MS; Python's default is 5 ms). See bench/results/load.md.
+    # With LAB_RUN_PROCESS=0 the trainer shares this process's GIL: a short switch interval hands it back sooner
+    # after each web request's Python work (LAB_SWITCH_INTERVAL_MS; Python's default is 5 ms).
     sys.setswitchinterval(_env_float("LAB_SWITCH_INTERVAL_MS", 0.5) / 1000)
     _, local_url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(**overrides))
     add_routes(demo.app)

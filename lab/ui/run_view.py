@@ -1,11 +1,12 @@
 """The live view of one run in the Train tab: what a tab is sent when it follows a run.
 
-Two polls, each called only when the browser sees its change key move (`state.follow`):
-- `poll` renders everything (status, charts, stages, tables, results, the timer) when the run's layout changes:
-  it starts, a stage begins, a table arrives, it finishes;
-- `poll_progress` sends only the status line, the two charts and the stage list, as plain values, when a new
-  loss or evaluation point arrives: gradio rebuilds a component for every update or skip it sends, so the
-  frequent poll sends no updates at all.
+Two ways in, each taken only when the browser sees a change key move (`state.follow`):
+- `poll`, a gradio call, renders everything (status, charts, stages, tables, results, the timer) when the run's
+  layout changes: it starts, a stage begins, a table arrives, it finishes;
+- `progress_view` is the status line, the two charts and the stage list as JSON, which the change-key route
+  (lab/ui/routes.py) hands to a tab with its key when a new loss or evaluation point arrived; the tab's own
+  script sets them. The most frequent update thus costs no gradio request at all (a gradio request costs
+  milliseconds of server CPU even when it skips every output).
 Each view is built once per run version and shared by every tab that follows the run.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+import orjson
 import pandas as pd
 
 from lab import charts, service
@@ -41,15 +43,20 @@ def poll(job_id: str | None, seen: str | None):
     return (*_view(snap), gr.Timer(active=snap.status in LIVE), key)
 
 
-def poll_progress(job_id: str | None, seen: str | None):
-    """(status, loss frame, eval frame, stage list, key) of a live run as plain values; a finished run is left
-    to `poll`, so its final view is never overwritten by an older progress answer."""
-    key = service.change_keys(job_id)[1]
-    snap = service.snapshot(job_id) if key != seen else None
+def progress_view(job_id: str | None) -> tuple[str, bytes] | None:
+    """(progress key, JSON of [status, loss chart, eval chart, stage list]) of a live run, for the change-key
+    route to hand to tabs whose progress key is behind; None for a finished or unknown run, whose view is only
+    ever the full poll's. Built once per run version and shared by every tab."""
+    snap = service.snapshot(job_id)
     if snap is None or snap.status not in LIVE:
-        return (*(gr.skip(),) * 4, seen)
-    parts = _parts(snap)
-    return parts.status, parts.loss_payload, parts.evals_payload, parts.stages, key
+        return None
+
+    def build(_queue_length: int) -> tuple[str, bytes]:
+        parts = _parts(snap)
+        body = orjson.dumps([parts.status, parts.loss_payload, parts.evals_payload, parts.stages])  # NaN → null
+        return f"{snap.run_id}:{snap.version}", body
+
+    return _cached("progress", snap, build)
 
 
 def render(job_id: str | None) -> tuple[Any, ...]:

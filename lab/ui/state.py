@@ -37,16 +37,20 @@ CSS = """
 
 # Runs in the browser on every timer tick: ask the plain-HTTP route of lab/ui/routes.py whether what this tab
 # follows changed. Returning the same key fires no change event, so an unchanged second costs the server one tiny
-# GET, not a gradio request; a failure keeps the last keys (the tab asks again next second). With a progress key
-# too, a layout change fires only the full poll (which renders the progress as well): the two never race.
+# GET, not a gradio request; a failure keeps the last keys (the tab asks again next second). A changed layout key
+# fires the full gradio poll. With progress outputs, the tab also sends the progress key it has; when the run has
+# new points the answer carries the new values, set here with no gradio request (`undefined` leaves an output
+# as it is) — but never on a layout change, whose full poll renders everything.
 _CHANGE_KEY_JS = """
 async (%(args)s) => {
   const name = %(name)s;
+  const skip = Array(%(n_progress)d).fill(undefined);
   const same = %(same)s;
   if (!name) { return same; }
   try {
     const root = (window.gradio_config && window.gradio_config.root) || "";
-    const r = await fetch(`${root}%(path)s${encodeURIComponent(name)}`, {cache: "no-store"});
+    const query = %(query)s;
+    const r = await fetch(`${root}%(path)s${encodeURIComponent(name)}${query}`, {cache: "no-store"});
     if (!r.ok) { return same; }
     const j = await r.json();
     return %(result)s;
@@ -56,33 +60,31 @@ async (%(args)s) => {
 
 
 def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callable[..., Any], inputs: list,
-           outputs: list, *, progress: tuple[Callable[..., Any], list, list] | None = None,
-           **event_kwargs: Any) -> None:
+           outputs: list, *, progress: list | None = None, **event_kwargs: Any) -> None:
     """Wire a following timer: each tick asks the cheap change-key route from the browser; only a changed key
     calls `handler` (queue=False). `what` is the component holding a job id, or a fixed name the route knows
-    (`routes.WARMUP`). `progress` = (handler, inputs, outputs) for a lighter poll called when only the job's
-    progress key changed (a new loss or evaluation point)."""
+    (`routes.WARMUP`). `progress`: the outputs of `run_view.progress_view` (status, loss chart, eval chart,
+    stage list), which the tick sets itself from the route's answer when only the run's progress moved."""
     from lab.ui.routes import CHANGE_KEY_PATH
 
     key = gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key")
     boxes, args = [key], ["last"]
-    if progress is not None:
+    if progress:
         boxes.append(gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key"))
         args.append("lastp")
     js = _CHANGE_KEY_JS % {
         "args": ", ".join(args if isinstance(what, str) else ["job", *args]),
         "name": json.dumps(what) if isinstance(what, str) else "job",
-        "same": "[last, lastp]" if progress else "last",
-        "result": "[j.key, j.key !== last ? lastp : j.progress]" if progress else "j.key",
+        "n_progress": len(progress or []),
+        "same": "[last, lastp, ...skip]" if progress else "last",
+        "query": '"?progress=" + encodeURIComponent(lastp || "-")' if progress else '""',
+        "result": ("[j.key, j.progress, ...(j.key === last && j.view ? j.view : skip)]" if progress else "j.key"),
         "path": CHANGE_KEY_PATH,
     }
-    timer.tick(None, boxes if isinstance(what, str) else [what, *boxes], boxes, js=js, show_progress="hidden",
+    tick_outputs = [*boxes, *(progress or [])]
+    timer.tick(None, boxes if isinstance(what, str) else [what, *boxes], tick_outputs, js=js, show_progress="hidden",
                api_visibility="private")
     key.change(handler, inputs, outputs, queue=False, show_progress="hidden", **event_kwargs)
-    if progress is not None:
-        p_handler, p_inputs, p_outputs = progress
-        boxes[1].change(p_handler, p_inputs, p_outputs, queue=False, show_progress="hidden",
-                        api_name=f"{event_kwargs.get('api_name', 'poll')}_progress", api_visibility="undocumented")
 
 
 def owner_state() -> gr.BrowserState:

@@ -19,7 +19,7 @@ from lab.models import ModelError
 from lab.recipes import RECIPES
 from lab.training.jobs import NotAllowed, QueueFull
 from lab.ui import upload_section
-from lab.ui.run_view import N_VIEW, poll, poll_progress, render
+from lab.ui.run_view import N_VIEW, poll, render
 from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
 from lab.ui.upload_section import recipe_choices
 
@@ -47,7 +47,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
     knobs: dict[str, gr.components.Component] = {}
     rknobs: dict[str, gr.components.Component] = {}
     job_id = gr.BrowserState(None, storage_key=JOB_STORAGE_KEY)
-    seen, seen_progress = gr.State(None), gr.State(None)
+    seen = gr.State(None)
     timer = gr.Timer(POLL_S, active=False)
 
     with gr.Row(equal_height=False):
@@ -181,8 +181,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
     start_btn.click(start, [job_id, owner, *form_inputs], [job_id, timer, seen, *view], concurrency_limit=None,
                     show_progress="minimal", api_name="start")
     progress = [status, loss_plot, eval_plot, stages_md]  # what a new loss or evaluation point changes
-    follow(timer, job_id, poll, [job_id, seen], [*view, timer, seen], api_name="poll",
-           progress=(poll_progress, [job_id, seen_progress], [*progress, seen_progress]))
+    follow(timer, job_id, poll, [job_id, seen], [*view, timer, seen], api_name="poll", progress=progress)
     cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel")
     demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
               api_visibility="private")
