@@ -17,6 +17,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -29,7 +30,9 @@ from lab.training.events import Event, Finished
 Runner = Callable[[RunConfig, Any], Finished]
 
 # Imported once by the fork server; a child then only imports what its run needs beyond these.
-PRELOAD = ["torch", "transformers", "sentence_transformers", "datasets", "pandas", "lab.training.runner"]
+PRELOAD = ["torch", "transformers", "sentence_transformers", "datasets", "pandas", "lab.training.jobs",
+           "lab.training.runner", "lab.training.callback", "lab.training.sampler", "lab.losses", "lab.models",
+           "lab.recipes", "lab.evaluation.sts"]
 STOP_GRACE_S = 600.0  # after "stop", how long a run may take to reach its next step before it is killed
 
 
@@ -178,6 +181,9 @@ def _child_main(runner: Runner, config: RunConfig, run_id: str, run_dir: str, en
     reported.set()  # from here on a closed pipe means the server has read the outcome (or died: nothing to do)
     send(outcome)
     up_write.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # everything is written and sent; tearing down torch & co. would only delay the next run
 
 
 def _watch_parent(down_read, stop: threading.Event, reported: threading.Event) -> None:
