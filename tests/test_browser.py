@@ -63,6 +63,16 @@ def test_train_reload_compare_explore(url, browser):
     expect(page.locator("#status")).to_contain_text("Training", timeout=120_000)
     page.wait_for_function("() => /step [1-9]/.test(document.querySelector('#status').innerText)", timeout=60_000)
     expect(page.locator("#loss-plot .mark-line path").first).to_be_attached(timeout=30_000)
+    # New points reach the page with the change-key GET itself: the status and the chart move, no gradio request.
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url + " " + (r.post_data or "")[:300]))
+    status = page.locator("#status").inner_text()
+    page.wait_for_function("s => document.querySelector('#status').innerText !== s", arg=status, timeout=60_000)
+    assert "Training" in page.locator("#status").inner_text()  # still the same stage: only progress changed
+    keys = [u for u in requests if "/lab/api/change-key/" in u and "progress=" in u]
+    assert keys, requests
+    run_id = keys[0].split("/lab/api/change-key/")[1].split("?")[0]
+    assert not [u for u in requests if "/gradio_api/" in u and run_id in u], requests  # (the warm-up line may poll)
 
     # Reload mid-run: the job id comes back from BrowserState and the view re-attaches.
     page.reload()

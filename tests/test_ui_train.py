@@ -147,3 +147,22 @@ def test_compare_handlers(manager):
     diff = compare_tab.config_diff(ids[0], ids[1], True)
     assert "lr" in diff["setting"].tolist()
     assert "Train" not in str(diff)  # only settings
+
+
+def test_a_page_load_sets_only_the_defaults_that_differ_from_the_built_form(monkeypatch):
+    """The load event must not overwrite what a quick user already changed: with the lab's own defaults it sets
+    nothing; with room defaults it sets exactly those fields (and the loss list and knobs a new recipe needs)."""
+    monkeypatch.setenv("LAB_HARDWARE", "cpu")
+    n_form = len(train_tab.FORM_KEYS)
+    assert all(v == gr.skip() for v in train_tab._on_load())
+    service.save_room_defaults({"batch_size": 32, "model": "tiny-bert"})
+    out = train_tab._on_load()
+    set_keys = {k for k, v in zip(train_tab.FORM_KEYS, out[:n_form], strict=True) if v != gr.skip()}
+    assert set_keys == {"batch_size", "model"} and out[train_tab.FORM_KEYS.index("batch_size")] == 32
+    assert all(v == gr.skip() for v in out[n_form:])  # same loss and recipe: their knobs stay
+    service.save_room_defaults({"recipe": "nli-3class", "loss": "softmax"})
+    out = dict(zip(train_tab.FORM_KEYS, train_tab._on_load()[:n_form], strict=True))
+    assert out["recipe"] == "nli-3class" and out["loss"].value == "softmax"
+    service.save_room_defaults({})
+    # a preset still sets the whole form
+    assert not any(v == gr.skip() for v in train_tab._on_preset(next(iter(service.PRESETS))))

@@ -175,7 +175,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
         comp.change(_plan, [owner, *form_inputs], plan_out, concurrency_limit=None, trigger_mode="always_last",
                     show_progress="hidden", api_visibility="private")
     demo.load(_plan, [owner, *form_inputs], plan_out, show_progress="hidden", api_visibility="private")
-    demo.load(_on_preset, None, form_inputs, queue=False, show_progress="hidden", api_visibility="private")
+    demo.load(_on_load, None, form_inputs, queue=False, show_progress="hidden", api_visibility="private")
 
     # --- the job: start / poll / cancel ------------------------------------------------------------------
     start_btn.click(start, [job_id, owner, *form_inputs], [job_id, timer, seen, *view], concurrency_limit=None,
@@ -214,20 +214,38 @@ def _on_loss(loss: str):
 
 
 def _on_preset(name: str | None = None):
-    """A preset on top of this server's defaults (hardware, then the room's); no preset: the defaults (page load)."""
-    values = {**service.form_defaults(), "hub_id": "", **service.PRESETS.get(name or "", {})}
-    out = []
+    """A preset on top of this server's defaults (hardware, then the room's)."""
+    return _form_updates({**service.form_defaults(), "hub_id": "", **service.PRESETS.get(name or "", {})})
+
+
+def _on_load():
+    """A new page: the server's defaults (hardware, the room's) where they differ from the lab's, which the page
+    was built with; every other field is left as it is, so nothing a quick user already changed is overwritten."""
+    return _form_updates({**service.form_defaults(), "hub_id": ""}, since={**service.DEFAULT_FORM, "hub_id": ""})
+
+
+def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -> list[Any]:
+    """The form (in `form_inputs` order) set to `values`; with `since`, skipping what `since` already had."""
+
+    def same(*keys: str) -> bool:
+        return since is not None and all(values.get(k, "") == since.get(k, "") for k in keys)
+
+    out: list[Any] = []
     for key in FORM_KEYS:
-        if key == "loss":
+        if same(key, "recipe") if key == "loss" else same(key):
+            out.append(gr.skip())
+        elif key == "loss":
             out.append(gr.Dropdown(choices=service.loss_choices(values["recipe"]), value=values["loss"]))
         elif key == "pooling":
             out.append(values["pooling"] or "model default")
         else:
             out.append(values.get(key, ""))
     for key in KNOB_KEYS:
-        out.append(gr.Number(value=service.knob_info(key)[0], visible=key in service.loss_knobs(values["loss"])))
+        out.append(gr.skip() if same("loss") else
+                   gr.Number(value=service.knob_info(key)[0], visible=key in service.loss_knobs(values["loss"])))
     for key in RECIPE_KNOB_KEYS:
-        out.append(gr.Number(value=service.recipe_knob_info(key)[0],
+        out.append(gr.skip() if same("recipe") else
+                   gr.Number(value=service.recipe_knob_info(key)[0],
                              visible=key in service.recipe_knobs(values["recipe"])))
     return out
 
