@@ -91,3 +91,13 @@ def child_sleeps(config, ctx):
     Path(os.environ["LAB_TEST_PIDFILE"]).write_text(str(os.getpid()))
     time.sleep(600)
     return _finished()
+
+
+def child_reports_offline(config, ctx):
+    """Reports whether huggingface_hub in this process considers itself offline."""
+    from huggingface_hub import constants
+
+    from lab.training.events import Stage
+
+    ctx.emit(Stage(name="offline", message=str(constants.HF_HUB_OFFLINE)))
+    return _finished()

@@ -147,3 +147,29 @@ def test_the_app_trains_in_a_process_unless_told_otherwise(monkeypatch):
     monkeypatch.setenv("LAB_RUN_PROCESS", "0")
     assert service.jobs.manager().runner.__name__ == "default_runner"
     service.reset_for_tests()
+
+
+def test_offline_mode_set_after_the_fork_server_started_reaches_huggingface_hub(tmp_path):
+    """huggingface_hub reads HF_HUB_OFFLINE at import, which for a run's process happened in the fork server."""
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        sys.path.insert(0, {str(TESTS)!r})
+        import helpers
+        from lab.config import RunConfig
+        from lab.store import RunStore
+        from lab.training.isolation import isolated, start_server
+        from lab.training.jobs import JobManager
+
+        if __name__ == "__main__":
+            start_server()  # the fork server starts with this environment: the Hub "online"
+            os.environ["HF_HUB_OFFLINE"] = "1"  # what lab.hub.configure_offline does when the Hub is unreachable
+            manager = JobManager(RunStore({str(tmp_path / "runs")!r}), runner=isolated(helpers.child_reports_offline))
+            run_id = manager.submit(RunConfig(model="tiny-bert"))
+            assert manager.wait(run_id, 120) == "completed"
+            print("OFFLINE=" + next(e.message for e in manager.snapshot(run_id).events if e.kind == "stage"))
+    """)
+    (tmp_path / "server.py").write_text(script)
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    out = subprocess.run([sys.executable, str(tmp_path / "server.py")], cwd=TESTS.parent, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert "OFFLINE=True" in out.stdout, out.stdout + out.stderr[-2000:]

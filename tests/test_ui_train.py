@@ -77,6 +77,7 @@ def test_start_poll_skip_and_finish(manager):
     status, loss, evals = view[0], view[1].value, view[2].value
     assert "step 2/4" in status
     assert [row[0] for row in loss["data"]] == [1, 2] and evals["data"][0][2] == "before"
+    assert view[1].x_lim == view[2].x_lim == [0, 4]  # a plain run's step axis spans the run from its start
     seen = view[-1]
     again = train_tab.poll(run_id, seen)  # nothing changed: every output skipped
     # New points: the change-key route hands a tab whose progress key is behind the status line, the charts and

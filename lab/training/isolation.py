@@ -154,11 +154,16 @@ def _child_main(runner: Runner, config: RunConfig, run_id: str, run_dir: str, en
                 up_write, down_read) -> None:
     from pathlib import Path
 
+    from lab.hub import offline_forced
     from lab.training.jobs import lower_priority
     from lab.training.runner import Cancelled, JobContext
 
     os.environ.clear()
     os.environ.update(environ)  # the server's environment now, not the fork server's at its start
+    if offline_forced():  # huggingface_hub read HF_HUB_OFFLINE when the fork server imported it
+        constants = sys.modules.get("huggingface_hub.constants")
+        if constants is not None:
+            constants.HF_HUB_OFFLINE = True
     lower_priority()
     stop, reported = threading.Event(), threading.Event()
     threading.Thread(target=_watch_parent, args=(down_read, stop, reported), name="lab-run-watch", daemon=True).start()

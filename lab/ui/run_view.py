@@ -146,11 +146,15 @@ def _render(snap: Any) -> tuple[Any, ...]:
     # A pipeline's charts get fixed titles and colour maps, and all their categories from the first frame, so
     # the browser embeds each chart once and then only swaps its data. A plain run has one category: no map.
     pipeline = bool(p.stages)
+    # A plain run's step axis spans the whole run from its start, so the first points sit on a readable axis (a
+    # lone "before" point otherwise gets a bare 0.000000 tick); a pipeline's stages each count their own steps.
+    total = None if pipeline else next((e.total_steps for e in reversed(snap.events) if e.kind == "started"), None)
+    x_lim = [0, total] if total else None
     return (
         p.status,
-        gr.LinePlot(p.loss, color_map=charts.color_map(p.loss["stage"]) if pipeline else None,
+        gr.LinePlot(p.loss, color_map=charts.color_map(p.loss["stage"]) if pipeline else None, x_lim=x_lim,
                     title="Training loss per stage" if pipeline else "Training loss") if p.loss is not None else None,
-        gr.LinePlot(p.evals, color_map=charts.color_map(p.evals["series"]) if pipeline else None,
+        gr.LinePlot(p.evals, color_map=charts.color_map(p.evals["series"]) if pipeline else None, x_lim=x_lim,
                     title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
         if p.evals is not None else None,
         gr.Column(visible=done and bool(p.before or service.has_model(snap.run_id))),
