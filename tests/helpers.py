@@ -101,3 +101,15 @@ def child_reports_offline(config, ctx):
 
     ctx.emit(Stage(name="offline", message=str(constants.HF_HUB_OFFLINE)))
     return _finished()
+
+
+def child_ignores_stop(config, ctx):
+    """Announces its pid, then never looks at `ctx.stop` (a step that takes forever)."""
+    import os
+    import time
+
+    from lab.training.events import Stage
+
+    ctx.emit(Stage(name="pid", message=str(os.getpid())))
+    time.sleep(600)
+    return _finished()

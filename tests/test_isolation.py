@@ -86,6 +86,22 @@ def test_cancel_reaches_the_child(manager_for):
     assert _gone_within(pid, 10)
 
 
+def test_a_run_that_never_reaches_its_next_step_is_killed_after_the_grace_time(manager_for, monkeypatch):
+    from lab.training import isolation
+
+    monkeypatch.setattr(isolation, "STOP_GRACE_S", 0.5)
+    manager = manager_for(helpers.child_ignores_stop)
+    run_id = manager.submit(RunConfig(model="tiny-bert"))
+    deadline = time.monotonic() + 60
+    while not any(isinstance(e, Stage) for e in manager.snapshot(run_id).events):
+        assert time.monotonic() < deadline, "the child never started"
+        time.sleep(0.05)
+    pid = int(_stage(manager.snapshot(run_id), "pid"))
+    assert manager.cancel(run_id)
+    assert manager.wait(run_id, 30) == "cancelled"
+    assert _gone_within(pid, 10)
+
+
 @pytest.mark.parametrize(
     ("runner", "error_type", "says"),
     [

@@ -108,7 +108,8 @@ def run_in_child(runner: Runner, config: RunConfig, ctx) -> Finished:
                 if not up_read.poll(0):
                     break
             elif stop_sent_at is not None and time.monotonic() - stop_sent_at > STOP_GRACE_S:
-                child.kill()
+                child.kill()  # asked to stop and never reached a step where it could: ends as cancelled
+                outcome = ("cancelled",)
     finally:
         down_write.close()
         up_read.close()
