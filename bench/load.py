@@ -240,8 +240,8 @@ def main() -> int:
 
         # alone, each mode, alone, each mode, …, alone: every loaded run is compared with the alone runs around
         # it, since this shared machine's speed drifts by tens of percent over minutes.
+        measure_alone()
         for _ in range(args.repeats):
-            measure_alone()
             batch = []
             for mode in modes:
                 cpu0 = _server_cpu_s(server.pid)
@@ -249,13 +249,11 @@ def main() -> int:
                                                                      mode))
                 batch.append((mode, {"ticks": ticks, "polls": polls, "errors": errors, "cpu_s":
                                      _server_cpu_s(server.pid) - cpu0, **done}))
-            measure_alone()
+            measure_alone()  # closes this repeat and opens the next
             around = statistics.mean(a["train_runtime_s"] for a in alone[-2:])
             around_cpu = statistics.mean(a["cpu_s"] for a in alone[-2:])
             for mode, trial in batch:
                 trials[mode].append({**trial, "alone_s": around, "alone_cpu_s": around_cpu})
-            alone.pop()  # the closing alone run opens the next repeat
-        measure_alone()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
