@@ -6,7 +6,8 @@ instead of the server, and the child's exit hands every byte of CPU and GPU memo
 
 How: children are forked from multiprocessing's fork server, which imported the heavy libraries once
 (so a run starts in well under a second) and never ran a thread pool or touched CUDA (so forking is
-safe and the child can use the GPU). One pipe each way: events and the outcome up, "stop" down.
+safe and the child can use the GPU; its one other thread, pyarrow's jemalloc background thread, is
+fork-safe by design). One pipe each way: events and the outcome up, "stop" down.
 A child whose parent disappears (server killed) sees the pipe close and exits at once; a restarted
 server then marks the run interrupted, as for an in-thread run.
 """

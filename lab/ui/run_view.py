@@ -153,7 +153,8 @@ def _render(snap: Any) -> tuple[Any, ...]:
     return (
         p.status,
         gr.LinePlot(p.loss, color_map=charts.color_map(p.loss["stage"]) if pipeline else None, x_lim=x_lim,
-                    title="Training loss per stage" if pipeline else "Training loss") if p.loss is not None else None,
+                    title="Training loss per stage" if pipeline else "Training loss")
+        if p.loss is not None or x_lim else None,  # started, no loss yet: the axis now, the points as they come
         gr.LinePlot(p.evals, color_map=charts.color_map(p.evals["series"]) if pipeline else None, x_lim=x_lim,
                     title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
         if p.evals is not None else None,
