@@ -73,24 +73,19 @@ def test_events_and_result_come_through_and_the_process_ends(manager_for, monkey
     assert [type(e).__name__ for e in RunStore(manager.store.root).read_events(run_id)][-1] == "Finished"
 
 
-def test_cancel_reaches_the_child(manager_for):
-    manager = manager_for(helpers.child_waits_for_stop)
-    run_id = manager.submit(RunConfig(model="tiny-bert"))
-    deadline = time.monotonic() + 60
-    while not any(isinstance(e, Stage) for e in manager.snapshot(run_id).events):
-        assert time.monotonic() < deadline, "the child never started"
-        time.sleep(0.05)
-    pid = int(_stage(manager.snapshot(run_id), "pid"))
-    assert manager.cancel(run_id)
-    assert manager.wait(run_id, 30) == "cancelled"
-    assert _gone_within(pid, 10)
-
-
-def test_a_run_that_never_reaches_its_next_step_is_killed_after_the_grace_time(manager_for, monkeypatch):
+@pytest.mark.parametrize(
+    ("runner", "grace_s"),
+    [
+        (helpers.child_waits_for_stop, None),  # stops at its next step
+        (helpers.child_ignores_stop, 0.5),  # never reaches one: killed after the grace time, still "cancelled"
+    ],
+)
+def test_cancel_reaches_the_child(manager_for, monkeypatch, runner, grace_s):
     from lab.training import isolation
 
-    monkeypatch.setattr(isolation, "STOP_GRACE_S", 0.5)
-    manager = manager_for(helpers.child_ignores_stop)
+    if grace_s is not None:
+        monkeypatch.setattr(isolation, "STOP_GRACE_S", grace_s)
+    manager = manager_for(runner)
     run_id = manager.submit(RunConfig(model="tiny-bert"))
     deadline = time.monotonic() + 60
     while not any(isinstance(e, Stage) for e in manager.snapshot(run_id).events):
