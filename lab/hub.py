@@ -64,12 +64,18 @@ def configure_offline() -> bool:
 
     Returns True when offline. huggingface_hub reads HF_HUB_OFFLINE at import, so patch its constant too.
     """
-    import sys
-
     if hub_available():
         return False
+    go_offline()
+    return True
+
+
+def go_offline() -> None:
+    """Offline mode for this process: the environment, and huggingface_hub's constant (it reads HF_HUB_OFFLINE
+    at import, which for a run's own process happened in the fork server)."""
+    import sys
+
     os.environ["HF_HUB_OFFLINE"] = "1"
     constants = sys.modules.get("huggingface_hub.constants")
     if constants is not None:
         constants.HF_HUB_OFFLINE = True
-    return True

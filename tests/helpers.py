@@ -16,6 +16,17 @@ def train_form_values(**changes: Any) -> list[Any]:
     return [form[k] for k in train_tab.FORM_KEYS] + knobs + rknobs
 
 
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (which is dead, only not yet reaped)."""
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def serve_fake_runs(runs_dir, runner, gate, monkeypatch):
     """Generator body for a fixture: service.manager() is a JobManager on `runs_dir` that runs `runner` (a fake
     that waits on `gate`); the gate is opened and the manager closed afterwards."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import alive
 
 from lab.store import RunStore
 from lab.training.events import Log
@@ -58,9 +59,8 @@ def _processes_of(runs: Path) -> list[int]:
     mark, found = f"LAB_RUNS_DIR={runs}".encode(), []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and mark in (proc / "environ").read_bytes().split(b"\0"):
-                state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                found += [int(proc.name)] if state != "Z" else []
+            if proc.name.isdigit() and mark in (proc / "environ").read_bytes().split(b"\0") and alive(int(proc.name)):
+                found.append(int(proc.name))
         except OSError:
             continue
     return found

@@ -38,20 +38,11 @@ def manager_for(tmp_path):
         manager.close()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")  # a zombie is dead too
-    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
-
-
 def _gone_within(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
-    while _alive(pid) and time.monotonic() < deadline:
+    while helpers.alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return not _alive(pid)
+    return not helpers.alive(pid)
 
 
 def _stage(snapshot, name: str) -> str:
@@ -142,7 +133,7 @@ def test_the_child_exits_when_the_server_is_killed(tmp_path):
             assert server.poll() is None and time.monotonic() < deadline, "the run never started"
             time.sleep(0.1)
         child = int(pidfile.read_text())
-        assert _alive(child)
+        assert helpers.alive(child)
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)

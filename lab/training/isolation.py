@@ -91,7 +91,6 @@ def run_in_child(runner: Runner, config: RunConfig, ctx) -> Finished:
     down_read.close()
     outcome: tuple | None = None
     stop_sent_at: float | None = None
-    exitcode: int | None = None
     try:
         while outcome is None:
             if ctx.stop.is_set() and stop_sent_at is None:
@@ -156,16 +155,14 @@ def _child_main(runner: Runner, config: RunConfig, run_id: str, run_dir: str, en
                 up_write, down_read) -> None:
     from pathlib import Path
 
-    from lab.hub import offline_forced
+    from lab.hub import go_offline, offline_forced
     from lab.training.jobs import lower_priority
     from lab.training.runner import Cancelled, JobContext
 
     os.environ.clear()
     os.environ.update(environ)  # the server's environment now, not the fork server's at its start
-    if offline_forced():  # huggingface_hub read HF_HUB_OFFLINE when the fork server imported it
-        constants = sys.modules.get("huggingface_hub.constants")
-        if constants is not None:
-            constants.HF_HUB_OFFLINE = True
+    if offline_forced():
+        go_offline()  # huggingface_hub read HF_HUB_OFFLINE when the fork server imported it
     lower_priority()
     stop, reported = threading.Event(), threading.Event()
     threading.Thread(target=_watch_parent, args=(down_read, stop, reported), name="lab-run-watch", daemon=True).start()

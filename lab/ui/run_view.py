@@ -148,7 +148,7 @@ def _render(snap: Any) -> tuple[Any, ...]:
     pipeline = bool(p.stages)
     # A plain run's step axis spans the whole run from its start, so the first points sit on a readable axis (a
     # lone "before" point otherwise gets a bare 0.000000 tick); a pipeline's stages each count their own steps.
-    total = None if pipeline else next((e.total_steps for e in reversed(snap.events) if e.kind == "started"), None)
+    total = 0 if pipeline else charts.progress(snap.events)["total"]
     x_lim = [0, total] if total else None
     return (
         p.status,
