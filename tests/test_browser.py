@@ -216,3 +216,7 @@ def test_change_key_route(url):
     assert httpx.get(f"{url.rstrip('/')}/lab/api/change-key/warmup", timeout=10).json() == {
         "key": service.WARMUP.key()}
     assert r.headers["cache-control"] == "no-store"
+    with_progress = httpx.get(f"{url.rstrip('/')}/lab/api/change-key/{'f' * 24}?progress=old", timeout=10).json()
+    assert with_progress == r.json()  # a stored run is not live: no view, whatever the tab has
+    # only GET is answered here; anything else reaches gradio's router, which has no such route
+    assert httpx.post(f"{url.rstrip('/')}/lab/api/change-key/{'f' * 24}", timeout=10).status_code in (404, 405)

@@ -304,21 +304,23 @@ def test_change_key_moves_with_the_job_and_its_queue(held):
 
 
 def test_progress_points_move_only_the_progress_key(tmp_path, monkeypatch):
-    """A loss or evaluation point changes the progress key alone (the light poll); a stage changes both."""
+    """A loss or evaluation point or a new stage changes the progress key alone (the tab takes the new status,
+    charts and stage list from the change-key route); a table changes both (the full gradio poll renders it)."""
     import threading
 
     from lab.store import RunStore
-    from lab.training.events import Eval, Finished, Log, Stage
+    from lab.training.events import Eval, Finished, Log, Stage, Table
     from lab.training.jobs import JobManager
 
-    steps = [threading.Event() for _ in range(3)]
-    done = [threading.Event() for _ in range(3)]
+    steps = [threading.Event() for _ in range(4)]
+    done = [threading.Event() for _ in range(4)]
 
     def runner(config, ctx):
         for gate, ack, event in zip(steps, done, (
                 Log(step=1, total_steps=2, loss=1.0, lr=0, epoch=0, samples_per_s=1),
                 Eval(step=1, phase="during", metrics={"spearman_cosine": 0.5}),
-                Stage(name="save", message="Saving")), strict=True):
+                Stage(name="save", message="Saving"),
+                Table(name="comparison", title="Comparison", rows=[{"model": "a", "score": 1.0}])), strict=True):
             gate.wait(5)
             ctx.emit(event)
             ack.set()
@@ -334,12 +336,14 @@ def test_progress_points_move_only_the_progress_key(tmp_path, monkeypatch):
                 break
             threading.Event().wait(0.02)
         layout, progress = service.change_keys(run_id)
-        for i, moves_layout in enumerate((False, False, True)):
+        either = service.any_change_key(run_id)
+        for i, moves_layout in enumerate((False, False, False, True)):
             steps[i].set()
             assert done[i].wait(5)
             new_layout, new_progress = service.change_keys(run_id)
             assert new_progress != progress and (new_layout != layout) == moves_layout, i
-            layout, progress = new_layout, new_progress
+            assert service.any_change_key(run_id) != either, i  # what the Evaluate tab follows: every change
+            layout, progress, either = new_layout, new_progress, service.any_change_key(run_id)
         service.manager().wait(run_id, 5)
         assert service.change_keys(run_id)[0] != layout  # finishing is a layout change
     finally:

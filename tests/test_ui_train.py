@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 
@@ -43,7 +42,7 @@ def manager(tmp_path, monkeypatch):
 def _change_key(run_id: str, progress: str | None = None) -> dict:
     from lab.ui import routes
 
-    return json.loads(asyncio.run(routes.change_key(run_id, progress)).body)
+    return json.loads(routes.answer(run_id, progress))
 
 
 def _wire(value) -> dict:
@@ -167,3 +166,41 @@ def test_a_page_load_sets_only_the_defaults_that_differ_from_the_built_form(monk
     service.save_room_defaults({})
     # a preset still sets the whole form
     assert not any(v == gr.skip() for v in train_tab._on_preset(next(iter(service.PRESETS))))
+
+
+def test_change_key_middleware_answers_its_get_and_hands_on_everything_else(manager):
+    import asyncio
+
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from lab.ui.routes import ChangeKeyRoute
+
+    async def fallback(request):
+        return PlainTextResponse("router", status_code=418)
+
+    app = Starlette(routes=[Route("/{rest:path}", fallback, methods=["GET", "POST"])],
+                    middleware=[Middleware(ChangeKeyRoute)])
+    run_id = "f" * 24  # a well-formed id of no run: its keys do not move during the test
+
+    async def calls():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lab") as client:
+            got = {"get": await client.get(f"/lab/api/change-key/{run_id}?progress=-"),
+                   "post": await client.post(f"/lab/api/change-key/{run_id}"),
+                   "two segments": await client.get(f"/lab/api/change-key/{run_id}/x"),
+                   "no id": await client.get("/lab/api/change-key/"),
+                   "other path": await client.get("/config")}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, root_path="/space"),
+                                     base_url="http://lab") as client:
+            got["behind a root path"] = await client.get(f"/space/lab/api/change-key/{run_id}")
+        return got
+
+    got = asyncio.run(calls())
+    assert got["get"].status_code == 200 and got["get"].headers["cache-control"] == "no-store"
+    keys = dict(zip(("key", "progress"), service.change_keys(run_id), strict=True))
+    assert got["get"].json() == got["behind a root path"].json() == keys and keys["key"] == f"stored:{run_id}"
+    for name in ("post", "two segments", "no id", "other path"):
+        assert got[name].status_code == 418, name

@@ -30,6 +30,7 @@ from lab.service.defaults import (
 )
 from lab.service.form import build_config
 from lab.service.jobs import (
+    any_change_key,
     cancel,
     change_key,
     change_keys,
@@ -56,6 +57,7 @@ __all__ = [
     "all_runs_live_first",
     "build_config",
     "cancel",
+    "any_change_key",
     "change_key",
     "change_keys",
     "check_instructor",

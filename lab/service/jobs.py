@@ -72,7 +72,8 @@ def snapshot(run_id: str | None) -> JobSnapshot | None:
 
 def change_keys(run_id: str | None) -> tuple[str, str]:
     """(layout key, progress key): short strings that change whenever a tab following this run must render it
-    again — all of it (status, stages, tables, queue place), or only its progress (a loss or evaluation point).
+    again — all of it (it starts, a table arrives, it ends, its queue place moves), or only its progress (a loss
+    or evaluation point, a new stage: the status line, charts and stage list the change-key route carries).
 
     Cheap (memory only, no store read): open tabs ask for them every second over plain HTTP and call a gradio
     poll only when one changes. "none": a malformed run id; "stored:<id>": not live in this process (a finished
@@ -89,8 +90,14 @@ def change_keys(run_id: str | None) -> tuple[str, str]:
 
 
 def change_key(run_id: str | None) -> str:
-    """The layout key of `change_keys`: changes with everything but the progress points."""
+    """The layout key of `change_keys`: changes with everything but progress (points and stages)."""
     return change_keys(run_id)[0]
+
+
+def any_change_key(run_id: str | None) -> str:
+    """Both keys of `change_keys` in one: for a view that renders everything on every change (what a tab whose
+    `state.follow` takes no progress outputs compares)."""
+    return "|".join(change_keys(run_id))
 
 
 def start(config: RunConfig, owner: str | None = "") -> str:

@@ -38,7 +38,7 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event)
     message: str = ""
     version: int = 0  # bumped on every change; pollers skip work when it is unchanged
-    layout: int = 0  # bumped on every change but progress (a loss or an evaluation point): status, stages, tables
+    layout: int = 0  # bumped on every change but progress (a loss or evaluation point, a stage): status, tables, end
 
     def changed(self, progress_only: bool = False) -> None:
         self.version += 1
@@ -244,7 +244,8 @@ class JobManager:
             job.events.append(event)
             if isinstance(event, Stage):
                 job.message = event.message
-            job.changed(progress_only=isinstance(event, (Log, Eval)))
+            # A new stage changes only what the change-key route carries (status line, stage list): no full poll
+            job.changed(progress_only=isinstance(event, (Log, Eval, Stage)))
             self._cv.notify_all()
 
     def _finish(self, job: Job, status: str, message: str, metrics: dict | None = None) -> None:

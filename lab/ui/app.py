@@ -7,10 +7,11 @@ import sys
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from lab import service
 from lab.ui import admin_tab, compare_tab, evaluate_tab, explore_tab, learn_tab, negatives_tab, train_tab
-from lab.ui.routes import WARMUP, add_routes
+from lab.ui.routes import WARMUP, ChangeKeyRoute
 from lab.ui.state import CSS, ensure_owner, follow, owner_state
 
 TITLE = "Contrastive Lab"
@@ -66,6 +67,7 @@ def launch_kwargs(**overrides: Any) -> dict[str, Any]:
         "footer_links": ["api", "gradio"],
         "theme": gr.themes.Soft(primary_hue="indigo"),
         "css": CSS,
+        "app_kwargs": {"middleware": [Middleware(ChangeKeyRoute)]},  # the tabs' change-key GET, before the router
     }
     kwargs.update(overrides)
     return kwargs
@@ -80,13 +82,12 @@ def _env_float(name: str, default: float) -> float:
 
 
 def launch(demo: gr.Blocks, **overrides: Any) -> str:
-    """Serve the app without blocking (`launch_kwargs` + `overrides`), add the lab's plain HTTP routes, start the
+    """Serve the app without blocking (`launch_kwargs` + `overrides`: with the lab's change-key route), start the
     job manager (it marks runs a dead server left behind) and warm the heavy imports; returns the local URL."""
     # With LAB_RUN_PROCESS=0 the trainer shares this process's GIL: a short switch interval hands it back sooner
     # after each web request's Python work (LAB_SWITCH_INTERVAL_MS; Python's default is 5 ms).
     sys.setswitchinterval(_env_float("LAB_SWITCH_INTERVAL_MS", 0.5) / 1000)
     _, local_url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(**overrides))
-    add_routes(demo.app)
     service.manager()
     service.WARMUP.start()
     return local_url

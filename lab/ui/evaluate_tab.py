@@ -77,7 +77,9 @@ def start(job_id: str | None, owner: str | None, runs: list[str] | None, bases: 
 
 
 def poll(job_id: str | None, seen: str | None):
-    key = service.change_key(job_id)  # taken before the snapshot: at worst one extra render, never a missed one
+    # Both keys (a new stage moves only the progress key); taken before the snapshot: at worst one extra render,
+    # never a missed one
+    key = service.any_change_key(job_id)
     if key == seen:
         return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
     snap = service.snapshot(job_id)

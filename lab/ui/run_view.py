@@ -2,11 +2,11 @@
 
 Two ways in, each taken only when the browser sees a change key move (`state.follow`):
 - `poll`, a gradio call, renders everything (status, charts, stages, tables, results, the timer) when the run's
-  layout changes: it starts, a stage begins, a table arrives, it finishes;
+  layout changes: it starts, a table arrives, it finishes (or its queue place moves);
 - `progress_view` is the status line, the two charts and the stage list as JSON, which the change-key route
-  (lab/ui/routes.py) hands to a tab with its key when a new loss or evaluation point arrived; the tab's own
-  script sets them. The most frequent update thus costs no gradio request at all (a gradio request costs
-  milliseconds of server CPU even when it skips every output).
+  (lab/ui/routes.py) hands to a tab with its key when a new loss or evaluation point or a new stage arrived; the
+  tab's own script sets them. The most frequent updates thus cost no gradio request at all (a gradio request
+  costs milliseconds of server CPU even when it skips every output).
 Each view is built once per run version and shared by every tab that follows the run.
 """
 

@@ -64,7 +64,8 @@ def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callab
     """Wire a following timer: each tick asks the cheap change-key route from the browser; only a changed key
     calls `handler` (queue=False). `what` is the component holding a job id, or a fixed name the route knows
     (`routes.WARMUP`). `progress`: the outputs of `run_view.progress_view` (status, loss chart, eval chart,
-    stage list), which the tick sets itself from the route's answer when only the run's progress moved."""
+    stage list), which the tick sets itself from the route's answer when only the run's progress moved; without
+    them any change calls `handler`, which should compare `service.any_change_key`."""
     from lab.ui.routes import CHANGE_KEY_PATH
 
     key = gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key")
@@ -78,7 +79,9 @@ def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callab
         "n_progress": len(progress or []),
         "same": "[last, lastp, ...skip]" if progress else "last",
         "query": '"?progress=" + encodeURIComponent(lastp || "-")' if progress else '""',
-        "result": ("[j.key, j.progress, ...(j.key === last && j.view ? j.view : skip)]" if progress else "j.key"),
+        # without progress outputs every change (layout or progress) is one to render: see service.any_change_key
+        "result": ("[j.key, j.progress, ...(j.key === last && j.view ? j.view : skip)]" if progress
+                   else 'j.progress === undefined ? j.key : j.key + "|" + j.progress'),
         "path": CHANGE_KEY_PATH,
     }
     tick_outputs = [*boxes, *(progress or [])]
