@@ -7,8 +7,8 @@ or evaluation point straight from this route's answer (see `state.follow`).
 
 It is an ASGI middleware (`ChangeKeyRoute`, handed to the FastAPI app by `app.launch_kwargs`), not a FastAPI
 route: it answers before FastAPI's router, dependency solving and exception layers, which cost three times what
-the answer itself does (measured: 0.8 → 0.27 ms of server CPU per request). It sits inside gradio's CORS
-middleware, so cross-origin rules apply to it as to every gradio route.
+the answer itself does (measured: 0.8 → 0.3 ms of server CPU per request, bench/results/load.md). It sits
+inside gradio's CORS middleware, so cross-origin rules apply to it as to every gradio route.
 """
 
 from __future__ import annotations
