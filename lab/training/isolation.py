@@ -38,12 +38,14 @@ STOP_GRACE_S = 600.0  # after "stop", how long a run may take to reach its next 
 
 
 class RunFailed(RuntimeError):
-    """A run failed in its process; `error_type` names the child's exception (or the signal that killed it)."""
+    """A run failed in its process; `error_type` names the child's exception (or the signal that killed it).
+    `final`: the message is already the one to show (the process's death, with its advice): not rewritten."""
 
-    def __init__(self, message: str, error_type: str, child_traceback: str = "") -> None:
+    def __init__(self, message: str, error_type: str, child_traceback: str = "", final: bool = False) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.child_traceback = child_traceback
+        self.final = final
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -121,7 +123,7 @@ def run_in_child(runner: Runner, config: RunConfig, ctx) -> Finished:
         if exitcode is not None:
             child.close()
     if outcome is None:
-        raise RunFailed(_death_message(exitcode), "ProcessDied")
+        raise RunFailed(_death_message(exitcode), "ProcessDied", final=True)
     if outcome[0] == "done":
         return outcome[1]
     if outcome[0] == "cancelled":

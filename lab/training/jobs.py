@@ -289,9 +289,10 @@ class JobManager:
                     self._finish(job, "cancelled", "Cancelled.")
             except BaseException as exc:  # one bad job must never take the worker down
                 message = _describe_failure(exc)
-                where = getattr(exc, "child_traceback", "") or traceback.format_exc()  # a run in its own process: its
+                # a run in its own process (isolation.RunFailed) brings its own traceback and exception type
+                where = getattr(exc, "child_traceback", "") or traceback.format_exc()
                 log.warning("run %s failed: %s\n%s", job.run_id, message, where)
-                error_type = getattr(exc, "error_type", type(exc).__name__)  # a run in its own process names its own
+                error_type = getattr(exc, "error_type", type(exc).__name__)
                 self._emit(job, Failed(message=message, error_type=error_type))
                 with self._cv:
                     self._finish(job, "failed", message)
@@ -311,7 +312,9 @@ def _metrics_of(result: Finished) -> dict[str, Any]:
 
 def _describe_failure(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    if "out of memory" in text.lower() and "cached-mnrl" not in text:  # (a run's own process may have said it)
+    if getattr(exc, "final", False):  # already the message to show (isolation.RunFailed of a killed process)
+        return text
+    if "out of memory" in text.lower():
         return (
             "Out of memory. Use a smaller batch size or max sequence length, or the 'cached-mnrl' loss, "
             "which keeps large batches in small memory."
