@@ -43,8 +43,8 @@ def main() -> None:
     p.add_argument("--only", default="hard,augsbert,tsdae,domain,banking77")
     args = p.parse_args()
     wanted = set(args.only.split(","))
+    from lab.jobs.queue import JobManager
     from lab.store import RunStore
-    from lab.training.jobs import JobManager
 
     out_path = RESULTS / "chapter.json"
     results = json.loads(out_path.read_text()) if out_path.exists() else {}

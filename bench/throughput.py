@@ -56,8 +56,8 @@ def plain_worker(args) -> dict:
 
 def lab_worker(args, group_by_length: bool) -> dict:
     from lab.config import RunConfig
+    from lab.jobs.queue import JobManager
     from lab.store import RunStore
-    from lab.training.jobs import JobManager
 
     with tempfile.TemporaryDirectory() as runs:
         manager = JobManager(RunStore(runs))

@@ -1,15 +1,17 @@
-"""Run configuration: a frozen, self-validating dataclass saved with every run. No torch here."""
+"""Run configuration: a frozen dataclass saved with every run, validated against the loss and recipe registries
+(does the loss fit the recipe's data, are the knobs in range). No torch here."""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-
-class ConfigError(ValueError):
-    """A user-facing configuration problem; its message is shown as is."""
-
+from lab.errors import ConfigError
+from lab.knobs import resolve_knobs
+from lab.losses import LOSSES, fitting_losses, resolve_params
+from lab.recipes import RECIPES
 
 DATA_SOURCES = ("auto", "offline", "hub")
 POOLINGS = (None, "mean", "cls")
@@ -42,10 +44,6 @@ class RunConfig:
     label: str = ""
 
     def __post_init__(self) -> None:
-        from lab.knobs import resolve_knobs
-        from lab.losses import LOSSES, check_fit, resolve_params
-        from lab.recipes import RECIPES
-
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError("model: give a model name, e.g. 'all-MiniLM-L6-v2'.")
         if self.recipe not in RECIPES:
@@ -77,8 +75,6 @@ class RunConfig:
         if self.matryoshka_dims and not LOSSES[self.loss].matryoshka_ok:
             raise ConfigError(f"Matryoshka cannot wrap the '{self.loss}' loss (it has its own classifier head).")
         if RECIPES[self.recipe].uses_upload:
-            import re
-
             if not re.fullmatch(r"[0-9a-f]{24}", self.upload_id or ""):
                 raise ConfigError(f"Recipe '{self.recipe}' trains on an upload: upload a file first.")
         elif self.upload_id:
@@ -111,6 +107,19 @@ class RunConfig:
 
     def replace(self, **changes: Any) -> RunConfig:
         return RunConfig.from_dict({**self.to_dict(), **changes})
+
+
+def check_fit(recipe_key: str, loss_key: str) -> None:
+    """Raise ConfigError, naming the recipes that would fit, when the loss can't take the recipe's data."""
+    fmt = RECIPES[recipe_key].format_key
+    spec = LOSSES[loss_key]
+    if fmt not in spec.formats:
+        fits = [k for k, r in RECIPES.items() if r.format_key in spec.formats]
+        raise ConfigError(
+            f"The '{loss_key}' loss takes {' or '.join(spec.formats)} data, but recipe '{recipe_key}' gives "
+            f"{fmt} data. Recipes that fit '{loss_key}': {', '.join(fits) or 'none yet'}. "
+            f"Losses that fit '{recipe_key}': {', '.join(fitting_losses(fmt))}."
+        )
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:

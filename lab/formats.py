@@ -74,3 +74,6 @@ FORMATS: dict[str, DataFormat] = {
         ),
     )
 }
+
+# The formats a user can upload, in the form's order; "single" sentences train as "denoise" pairs (TSDAE).
+UPLOAD_FORMATS: tuple[str, ...] = ("pair-class", "pair-score", "triplet", "pair", "single")

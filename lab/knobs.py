@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from lab.config import ConfigError
+from lab.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""The loss registry: key -> LossSpec (formats it takes, knobs, batch sampler, how to build it).
+"""The loss registry: key -> LossSpec (formats it takes, knobs, batch sampler, how to build it, what the Learn
+tab says of it, and its line in the generated training script).
 
-Adding a loss is one entry here. Builders import sentence-transformers lazily so this module (and the
-UI that lists losses) stays torch-free at import time.
+Adding a loss is one entry here: the form, the CLI, the Learn tab and "Show code" all read it. Builders import
+sentence-transformers lazily so this module (and the UI that lists losses) stays torch-free at import time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lab.config import ConfigError
+from lab.errors import ConfigError
 from lab.knobs import Knob, resolve_knobs
 
 
@@ -32,6 +33,8 @@ class LossSpec:
     batch_sampler: str = "batch_sampler"  # "no_duplicates" for in-batch-negative losses
     matryoshka_ok: bool = True
     pooling: str | None = None  # the pooling the method needs (TSDAE: cls), unless the run sets one
+    details: str = ""  # what it computes, for the Learn tab (the description is the fallback)
+    script: str = ""  # "Show code": the loss as a sentence-transformers expression; {knob} fills in a knob value
 
 
 def _st_losses():
@@ -97,12 +100,18 @@ LOSSES: dict[str, LossSpec] = {
             "SoftmaxLoss: a classifier on (u, v, |u−v|) predicts the NLI label; embeddings learn as a side effect.",
             _softmax,
             matryoshka_ok=False,
+            details="Concatenates (u, v, |u−v|), a linear layer predicts entailment/neutral/contradiction, "
+                    "cross-entropy. The original SBERT objective; the classifier is thrown away afterwards.",
+            script="losses.SoftmaxLoss(\n        model, embedding_dimension=model.get_embedding_dimension(), "
+                   "num_labels=int(train_df['label'].max()) + 1\n    )",
         ),
         LossSpec(
             "cosine",
             ("pair-score",),
             "CosineSimilarityLoss: regresses cos(u, v) onto the gold score with mean squared error.",
             lambda ctx: _st_losses().CosineSimilarityLoss(ctx.model),
+            details="Mean squared error between cos(u, v) and the gold score (0–1).",
+            script="losses.CosineSimilarityLoss(model)",
         ),
         LossSpec(
             "cosent",
@@ -110,6 +119,9 @@ LOSSES: dict[str, LossSpec] = {
             "CoSENT: ranks pairs — every pair with a higher gold score must get a higher cosine.",
             lambda ctx: _st_losses().CoSENTLoss(ctx.model, scale=float(ctx.params["scale"])),
             (_SCALE,),
+            details="For every two pairs in the batch where pair i has a higher gold score than pair j, penalises "
+                    "cos_j > cos_i: log(1 + Σ exp(scale·(cos_j − cos_i))). Only the *order* of similarities matters.",
+            script="losses.CoSENTLoss(model, scale={scale})",
         ),
         LossSpec(
             "angle",
@@ -117,6 +129,9 @@ LOSSES: dict[str, LossSpec] = {
             "AnglE: CoSENT's ranking objective on angle differences in complex space (no cosine saturation).",
             lambda ctx: _st_losses().AnglELoss(ctx.model, scale=float(ctx.params["scale"])),
             (_SCALE,),
+            details="CoSENT's ranking objective computed on angle differences in complex space, which keeps "
+                    "gradients alive where the cosine saturates near ±1.",
+            script="losses.AnglELoss(model, scale={scale})",
         ),
         LossSpec(
             "mnrl",
@@ -125,6 +140,9 @@ LOSSES: dict[str, LossSpec] = {
             _mnrl,
             (_SCALE,),
             batch_sampler="no_duplicates",
+            details="For anchor i, a softmax over scale·cos(anchor_i, candidate_j) across all positives (and hard "
+                    "negatives) in the batch; cross-entropy with the right answer j = i (InfoNCE).",
+            script="losses.MultipleNegativesRankingLoss(model, scale={scale})",
         ),
         LossSpec(
             "cached-mnrl",
@@ -133,6 +151,9 @@ LOSSES: dict[str, LossSpec] = {
             _cached_mnrl,
             (_SCALE, Knob("mini_batch_size", 16, 1, 4096, "Rows embedded at once; memory, not the result.", True)),
             batch_sampler="no_duplicates",
+            details="The same loss as MNRL, computed with GradCache: embeddings are first computed in mini-batches "
+                    "without gradients, then gradients are back-propagated chunk by chunk. Big batches, small memory.",
+            script="losses.CachedMultipleNegativesRankingLoss(model, scale={scale}, mini_batch_size={mini_batch_size})",
         ),
         LossSpec(
             "gist",
@@ -141,6 +162,10 @@ LOSSES: dict[str, LossSpec] = {
             _gist,
             (Knob("temperature", 0.01, 0.001, 1.0, "Softmax temperature on similarities."),),
             batch_sampler="no_duplicates",
+            details="MNRL, but a guide model (here the bundled MiniLM) scores the in-batch candidates; negatives the "
+                    "guide finds more similar to the anchor than the positive are masked out as likely false "
+                    "negatives.",
+            script="losses.GISTEmbedLoss(model, guide=SentenceTransformer(MINILM), temperature={temperature})",
         ),
         LossSpec(
             "triplet",
@@ -148,6 +173,9 @@ LOSSES: dict[str, LossSpec] = {
             "TripletLoss: anchor–positive distance must beat anchor–negative distance by a margin (euclidean).",
             _triplet,
             (Knob("margin", 5.0, 0.0, 100.0, "Required gap between negative and positive distance."),),
+            details="max(0, ‖a − p‖ − ‖a − n‖ + margin) with euclidean distance: the negative must be further than "
+                    "the positive by at least the margin.",
+            script="losses.TripletLoss(model, triplet_margin={margin})",
         ),
         LossSpec(
             "tsdae",
@@ -156,6 +184,9 @@ LOSSES: dict[str, LossSpec] = {
             _tsdae,
             matryoshka_ok=False,
             pooling="cls",
+            details="The encoder embeds the damaged sentence (CLS pooling); a decoder whose weights are tied to the "
+                    "encoder must rebuild the original sentence from that one vector (cross-entropy per token).",
+            script="losses.DenoisingAutoEncoderLoss(model, tie_encoder_decoder=True)",
         ),
     )
 }
@@ -163,21 +194,6 @@ LOSSES: dict[str, LossSpec] = {
 
 def fitting_losses(format_key: str) -> list[str]:
     return [k for k, s in LOSSES.items() if format_key in s.formats]
-
-
-def check_fit(recipe_key: str, loss_key: str) -> None:
-    """Raise ConfigError, naming the recipes that would fit, when the loss can't take the recipe's data."""
-    from lab.recipes import RECIPES
-
-    fmt = RECIPES[recipe_key].format_key
-    spec = LOSSES[loss_key]
-    if fmt not in spec.formats:
-        fits = [k for k, r in RECIPES.items() if r.format_key in spec.formats]
-        raise ConfigError(
-            f"The '{loss_key}' loss takes {' or '.join(spec.formats)} data, but recipe '{recipe_key}' gives "
-            f"{fmt} data. Recipes that fit '{loss_key}': {', '.join(fits) or 'none yet'}. "
-            f"Losses that fit '{recipe_key}': {', '.join(fitting_losses(fmt))}."
-        )
 
 
 def resolve_params(loss_key: str, params: dict[str, Any] | None) -> dict[str, Any]:

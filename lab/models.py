@@ -13,13 +13,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.config import ConfigError
+from lab.errors import ModelError
 from lab.hub import hub_available
 from lab.paths import bundled_model_dir
-
-
-class ModelError(ConfigError):
-    """A model that can't be used here; the message says why and what to use instead."""
 
 
 @dataclass(frozen=True)
@@ -102,20 +98,6 @@ def check_model(name: str, *, allow_local: bool = False, check_hub: bool = True)
     except Exception as exc:
         raise ModelError(f"Model '{name}' was not found on the Hugging Face Hub ({type(exc).__name__}).") from None
     return ModelEntry(name, "hub", "A Hugging Face Hub model.", name)
-
-
-def resolve_model(name: str, runs_dir: str | None = None) -> str:
-    """For the CLI: a stored run id becomes its model folder; anything else is checked as a model name."""
-    from lab.paths import runs_dir as default_runs_dir
-    from lab.store import RunStore, valid_run_id
-
-    if valid_run_id(name):
-        store = RunStore(runs_dir or default_runs_dir())
-        if not store.model_dir(name).is_dir():
-            raise ModelError(f"Run {name} has no saved model in {store.root}.")
-        name = str(store.model_dir(name))
-    check_model(name, allow_local=True)
-    return name
 
 
 def load_model(

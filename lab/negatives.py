@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lab.knobs import Knob
+from lab.models import load_model
 
 KNOBS = (
     Knob("range_min", 0, 0, 1000, "Skip the k most similar candidates (they are often unlabelled positives).", True),
@@ -27,8 +28,6 @@ _lock = threading.Lock()
 
 @functools.cache
 def miner_model():
-    from lab.models import load_model
-
     return load_model("all-MiniLM-L6-v2")
 
 

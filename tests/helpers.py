@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 
-def train_form_values(**changes: Any) -> list[Any]:
-    """The Train tab's Start values in `form_inputs` order: the defaults on tiny-bert, with `changes` applied."""
+def train_form_values(**changes: Any) -> dict[str, Any]:
+    """The Train tab's Start values by API name: the defaults on tiny-bert, with `changes` applied."""
     from lab import service
     from lab.ui import train_tab
 
     form = {**service.DEFAULT_FORM, "hub_id": "", "upload_id": "", "model": "tiny-bert", **changes}
-    knobs = [service.knob_info(k)[0] for k in train_tab.KNOB_KEYS]
-    rknobs = [service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS]
-    return [form[k] for k in train_tab.FORM_KEYS] + knobs + rknobs
+    values = {k: form[k] for k in train_tab.FORM_KEYS}
+    values |= {k: service.knob_info(k)[0] for k in train_tab.KNOB_KEYS}
+    values |= {f"recipe_{k}": service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS}
+    assert set(values) == set(train_tab.INPUT_KEYS)
+    return values
 
 
 def alive(pid: int) -> bool:
@@ -31,22 +33,23 @@ def serve_fake_runs(runs_dir, runner, gate, monkeypatch):
     """Generator body for a fixture: service.manager() is a JobManager on `runs_dir` that runs `runner` (a fake
     that waits on `gate`); the gate is opened and the manager closed afterwards."""
     from lab import service
+    from lab.jobs.queue import JobManager
+    from lab.service import live
     from lab.store import RunStore
-    from lab.training.jobs import JobManager
 
     service.reset_for_tests()
     manager = JobManager(RunStore(runs_dir), runner=runner)
-    monkeypatch.setattr(service.jobs, "_manager", manager)
+    monkeypatch.setattr(live, "_manager", manager)
     gate.clear()
     yield manager
     gate.set()
     manager.close()
-    monkeypatch.setattr(service.jobs, "_manager", None)
+    monkeypatch.setattr(live, "_manager", None)
 
 
 # --- runners for a run's own process (lab/training/isolation.py): module-level, so a child can import them --------
 def _finished(status: str = "completed"):
-    from lab.training.events import Finished
+    from lab.events import Finished
 
     return Finished(status=status, metrics_before={}, metrics_after={"spearman_cosine": 0.5}, train_samples_per_s=1.0,
                     train_runtime_s=0.1, steps=3, model_dir="")
@@ -56,7 +59,7 @@ def child_reports(config, ctx):
     """Emits its pid, its environment's LAB_TEST_MARK and three loss points, then finishes."""
     import os
 
-    from lab.training.events import Log, Stage
+    from lab.events import Log, Stage
 
     ctx.emit(Stage(name="pid", message=str(os.getpid())))
     ctx.emit(Stage(name="mark", message=os.environ.get("LAB_TEST_MARK", "")))
@@ -69,7 +72,7 @@ def child_waits_for_stop(config, ctx):
     """Announces its pid, then trains "steps" until asked to stop, and ends cancelled (as the trainer does)."""
     import os
 
-    from lab.training.events import Stage
+    from lab.events import Stage
 
     ctx.emit(Stage(name="pid", message=str(os.getpid())))
     while not ctx.stop.wait(0.05):
@@ -108,7 +111,7 @@ def child_reports_offline(config, ctx):
     """Reports whether huggingface_hub in this process considers itself offline."""
     from huggingface_hub import constants
 
-    from lab.training.events import Stage
+    from lab.events import Stage
 
     ctx.emit(Stage(name="offline", message=str(constants.HF_HUB_OFFLINE)))
     return _finished()
@@ -119,8 +122,15 @@ def child_ignores_stop(config, ctx):
     import os
     import time
 
-    from lab.training.events import Stage
+    from lab.events import Stage
 
     ctx.emit(Stage(name="pid", message=str(os.getpid())))
     time.sleep(600)
     return _finished()
+
+
+def named_view(outputs) -> dict[str, Any]:
+    """The RunView part of a Train tab handler's outputs (poll: first; start: after job id, timer, seen) by name."""
+    from lab.ui import run_view
+
+    return dict(zip(run_view.NAMES, list(outputs)[: run_view.N_VIEW], strict=True))

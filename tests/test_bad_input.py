@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from lab import service
-from lab.config import ConfigError
+from lab.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERIC = ("Something went wrong", "Traceback", "Error:\n", "NoneType", "object has no attribute")
@@ -179,14 +179,12 @@ UPLOAD_CASES = [
 @pytest.mark.parametrize(("data", "name", "fmt", "text"), UPLOAD_CASES,
                          ids=[f"upload{i}" for i in range(len(UPLOAD_CASES))])
 def test_bad_uploads_get_a_specific_message(data, name, fmt, text, monkeypatch):
-    from lab.upload import UploadError, load_upload
+    from lab.errors import UploadError
+    from lab.upload import load_upload
 
     monkeypatch.setenv("LAB_UPLOAD_MAX_BYTES", "4000")
     with pytest.raises((UploadError, ConfigError), match=text) as err:
-        result = load_upload(data, name, fmt)
-        from lab.upload import make_upload_recipe
-
-        make_upload_recipe(result.rows, fmt, name)  # one row is only refused when it would train
+        load_upload(data, name, fmt)
     message = str(err.value)
     assert not any(g in message for g in GENERIC) and len(message) < 1000 and "/etc" not in message
 
@@ -197,8 +195,8 @@ ODD_NAMES = ["../../x.csv", "..%2Fx.csv", "..\\..\\x.csv", "x" * 10_000 + ".csv"
 
 @pytest.mark.parametrize("name", ODD_NAMES, ids=[f"name{i}" for i in range(len(ODD_NAMES))])
 def test_odd_upload_names_are_only_labels_never_paths(name, tmp_path):
-    from lab.recipes.upload import save_upload, uploads_dir
     from lab.upload import display_name, load_upload
+    from lab.upload.saved import save_upload, uploads_dir
 
     result = load_upload(_csv(PAIR_SCORE + "a,b,1\nc,d,0\n"), name, "pair-score")
     shown = display_name(name)
@@ -253,7 +251,7 @@ CLI_CASES = [
 
 def test_cli_bad_arguments_in_process(monkeypatch, capsys, tmp_path):
     from lab import cli
-    from lab.training import jobs
+    from lab.jobs import queue as jobs
 
     def never(*args, **kwargs):
         raise AssertionError("a bad argument reached the training queue")

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lab.config import ConfigError, RunConfig
+from lab.config import RunConfig
+from lab.errors import ConfigError
 
 
 def test_defaults_are_valid_and_round_trip():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.events import Finished, Log, Started
 from lab.store import RunStore
-from lab.training.events import Finished, Log, Started
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lab.config import ConfigError
+from lab.config import check_fit
+from lab.errors import ConfigError
 from lab.formats import FORMATS
-from lab.losses import LOSSES, check_fit, fitting_losses, resolve_params
+from lab.losses import LOSSES, fitting_losses, resolve_params
 from lab.recipes import RECIPES
 
 

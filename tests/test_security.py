@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from lab import service
-from lab.config import ConfigError
+from lab.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_page_config_has_no_instructor_secret_and_no_run_store_path(app):
 
 
 def test_downloads_come_from_a_per_export_temp_copy(tmp_path):
-    from lab.export import zip_model
+    from lab.service.export import zip_model
 
     model = tmp_path / "runs" / ("a" * 24) / "model"
     model.mkdir(parents=True)
@@ -75,7 +75,7 @@ def test_downloads_come_from_a_per_export_temp_copy(tmp_path):
 def test_a_session_cannot_use_another_sessions_upload(monkeypatch):
     import pandas as pd
 
-    from lab.recipes.upload import check_upload_access, save_upload
+    from lab.upload.saved import check_upload_access, save_upload
 
     alice, bob = service.new_owner(), service.new_owner()
     rows = pd.DataFrame({"anchor": ["a", "b"], "positive": ["c", "d"]})

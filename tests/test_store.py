@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from lab.events import Eval, Log, Note, Stage, event_from_dict
 from lab.store import RunStore, valid_run_id
-from lab.training.events import Eval, Log, Note, Stage, event_from_dict
 
 RUN = "0123456789abcdef01234567"
 

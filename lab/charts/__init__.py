@@ -25,7 +25,7 @@ from lab.charts.curves import (
 )
 from lab.charts.figures import scatter_figure, score_histogram
 from lab.charts.status import progress, source_text, stage_list, status_text
-from lab.charts.tables import EVAL_TASK_COLUMNS, evaluation_frame, histogram_frame, table_frame, table_text, tables_of
+from lab.charts.tables import EVAL_TASK_COLUMNS, chart_frame, evaluation_frame, table_frame, table_text, tables_of
 
 __all__ = [
     "EVAL_COLUMNS",
@@ -36,13 +36,13 @@ __all__ = [
     "PLAIN_SERIES",
     "PLAIN_STAGE",
     "RUN_COLUMNS",
+    "chart_frame",
     "color_map",
     "config_diff",
     "eval_frame",
     "live_eval_frame",
     "live_loss_frame",
     "evaluation_frame",
-    "histogram_frame",
     "loss_frame",
     "metrics_of",
     "overlay_eval",

@@ -10,7 +10,7 @@ import pandas as pd
 
 from lab.charts.curves import EVAL_COLUMNS, LOSS_COLUMNS, eval_frame, staged_loss_frame
 from lab.evaluation.sts import MAIN_METRIC
-from lab.training.events import Event
+from lab.events import Event
 
 RUN_COLUMNS = ["run", "status", "created", "model", "recipe", "loss", "samples", "batch", "lr", "steps", "STS before",
                "STS after", "Δ"]

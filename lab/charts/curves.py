@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from lab.evaluation.sts import MAIN_METRIC, SIMILARITIES
-from lab.training.events import Eval, Event, Finished, Log, Plan
+from lab.events import Eval, Event, Finished, Log, Plan
 
 MAX_POINTS = 400  # per series sent to the browser each tick; the full history stays in the store
 LOSS_COLUMNS = ["step", "loss"]

@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from lab.training.events import Eval, Event, Failed, Finished, Log, Plan, Stage, Started
+from lab.events import Eval, Event, Failed, Finished, Log, Plan, Stage, Started
 
 
 def progress(events: Sequence[Event], now: float | None = None) -> dict[str, Any]:

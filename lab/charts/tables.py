@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from lab.training.events import Event, Table
+from lab.events import Event, Table
 
 
 def tables_of(events: Iterable[Event]) -> dict[str, Table]:
@@ -32,13 +32,16 @@ def table_frame(table: Table | None) -> pd.DataFrame:
     return df
 
 
-def histogram_frame(table: Table | None) -> pd.DataFrame:
-    """A histogram Table (rows with from/to/pairs) as (bin start, pairs) for a bar chart; bins sort as text."""
+def chart_frame(table: Table | None) -> pd.DataFrame:
+    """A Table's rows as (x, y) for the bar chart its `chart` spec names; x as text (a bar per row, sorted as
+    text), y as a number. Empty when there is no spec or its columns are missing."""
+    chart = getattr(table, "chart", None) or {}
     df = table_frame(table)
-    if df.empty or not {"from", "to", "pairs"} <= set(df.columns):
-        return pd.DataFrame(columns=["bin", "pairs"])
-    return pd.DataFrame({"bin": [f"{a:.1f}" for a in df["from"]],
-                         "pairs": df["pairs"].astype(int)})
+    x, y = chart.get("x"), chart.get("y")
+    if df.empty or x not in df.columns or y not in df.columns:
+        return pd.DataFrame(columns=["x", "y"])
+    labels = [f"{v:g}" if isinstance(v, float) else str(v) for v in df[x]]
+    return pd.DataFrame({"x": labels, "y": pd.to_numeric(df[y], errors="coerce")})
 
 
 def table_text(table: Table | None) -> str:

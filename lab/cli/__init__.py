@@ -8,8 +8,7 @@ import sys
 from lab.cli.args import EXIT_RUN_FAILED, EXIT_USAGE, CliError, _Parser, build_parser
 from lab.cli.info import cmd_eval, cmd_losses, cmd_mteb, cmd_recipes, cmd_runs
 from lab.cli.train import cmd_train
-from lab.config import ConfigError
-from lab.models import ModelError
+from lab.errors import ConfigError, ModelError
 
 COMMANDS = {
     "train": cmd_train,

@@ -1,8 +1,15 @@
-"""The command line's parser: subcommands, argument types, and one-line errors instead of usage dumps."""
+"""The command line's parser (subcommands, argument types, one-line errors instead of usage dumps), and the
+run store and model names the commands take."""
 
 from __future__ import annotations
 
 import argparse
+
+from lab.errors import ModelError
+from lab.formats import UPLOAD_FORMATS
+from lab.models import check_model
+from lab.paths import runs_dir as default_runs_dir
+from lab.store import RunStore, valid_run_id
 
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 1
@@ -74,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--knob", type=_knob, action="append", default=[], help="loss knob NAME=VALUE, e.g. scale=20")
     t.add_argument("--data", default=None, help="train on your own file (CSV, TSV, JSONL or parquet)")
     t.add_argument("--format", dest="data_format", default=None,
-                   choices=["pair-class", "pair-score", "triplet", "pair", "single"], help="the format of --data")
+                   choices=list(UPLOAD_FORMATS), help="the format of --data")
     t.add_argument("--columns", default="", help="map file columns to the format, e.g. anchor=question,positive=answer")
     t.add_argument("--recipe-knob", type=_knob, action="append", default=[],
                    help="recipe knob NAME=VALUE, e.g. del_ratio=0.6 (see `python -m lab recipes`)")
@@ -110,8 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _store(runs_dir: str | None):
-    from lab.paths import runs_dir as default_runs_dir
-    from lab.store import RunStore
-
+def _store(runs_dir: str | None) -> RunStore:
     return RunStore(runs_dir or default_runs_dir())
+
+
+def resolve_model(name: str, runs_dir: str | None = None) -> str:
+    """A stored run id becomes its model folder; anything else is checked as a model name (local folders too)."""
+    if valid_run_id(name):
+        store = _store(runs_dir)
+        if not store.model_dir(name).is_dir():
+            raise ModelError(f"Run {name} has no saved model in {store.root}.")
+        name = str(store.model_dir(name))
+    check_model(name, allow_local=True)
+    return name

@@ -6,42 +6,38 @@ import argparse
 import json
 import time
 
-from lab.cli.args import CliError, _store
+from lab.cli.args import CliError, _store, resolve_model
+from lab.evaluation import mteb, sts
+from lab.hub import configure_offline
+from lab.jobs.dispatch import is_pipeline
+from lab.losses import LOSSES, fitting_losses
+from lab.models import load_model
+from lab.recipes import RECIPES
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from lab.hub import configure_offline
-    from lab.models import resolve_model
-
     configure_offline()
     name = resolve_model(args.model, args.runs_dir)
 
-    from lab.evaluation.sts import evaluate_sts, format_table
-    from lab.models import load_model
-
     t0 = time.perf_counter()
-    metrics = evaluate_sts(load_model(name, allow_local=True), args.split, args.max_pairs)
+    metrics = sts.evaluate_sts(load_model(name, allow_local=True), args.split, args.max_pairs)
     elapsed = time.perf_counter() - t0
     print(f"STS-B {args.split} — {args.model}")
-    print(format_table(metrics))
+    print(sts.format_table(metrics))
     if args.json:
         print(json.dumps({"model": args.model, "split": args.split, "metrics": metrics, "elapsed_s": elapsed}))
     return 0
 
 
 def cmd_mteb(args: argparse.Namespace) -> int:
-    from lab.evaluation.mteb import TASK_NAME, evaluate_banking77, format_table, resolve_route
-    from lab.hub import configure_offline
-    from lab.models import load_model, resolve_model
-
     configure_offline()
-    resolve_route(args.route)  # fail fast (e.g. --route hub offline), before loading a model
+    mteb.resolve_route(args.route)  # fail fast (e.g. --route hub offline), before loading a model
     if args.max_test is not None and args.max_test < 77:
         raise CliError(f"--max-test: must be at least 77 (one test sentence per intent), got {args.max_test}")
     name = resolve_model(args.model, args.runs_dir)
-    result = evaluate_banking77(load_model(name, allow_local=True), route=args.route, max_test=args.max_test)
-    print(f"MTEB {TASK_NAME} — {args.model}")
-    print(format_table(result, names=[args.model]))
+    result = mteb.evaluate_banking77(load_model(name, allow_local=True), route=args.route, max_test=args.max_test)
+    print(f"MTEB {mteb.TASK_NAME} — {args.model}")
+    print(mteb.format_table(result, names=[args.model]))
     if args.json:
         print(json.dumps({"model": args.model, **result}))
     return 0
@@ -85,11 +81,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_recipes(args: argparse.Namespace) -> int:
-    from lab.losses import fitting_losses
-    from lab.recipes import RECIPES
-
     for key, r in RECIPES.items():
-        kind = "pipeline" if r.pipeline else r.format_key
+        kind = "pipeline" if is_pipeline(key) else r.format_key
         print(f"{key:<18} {kind:<11} columns: {', '.join(r.format.columns)}")
         print(f"{'':<18} {r.description}")
         knobs = ", ".join(f"{k.name}={k.default}" for k in r.knobs)
@@ -98,8 +91,6 @@ def cmd_recipes(args: argparse.Namespace) -> int:
 
 
 def cmd_losses(args: argparse.Namespace) -> int:
-    from lab.losses import LOSSES
-
     for key, s in LOSSES.items():
         knobs = ", ".join(f"{k.name}={k.default}" for k in s.knobs) or "-"
         print(f"{key:<12} takes: {' / '.join(s.formats):<16} knobs: {knobs}")

@@ -8,11 +8,27 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+from tqdm import tqdm
+
 from lab.cli.args import EXIT_RUN_FAILED, CliError, _store
-from lab.config import ConfigError, RunConfig
+from lab.config import RunConfig, check_fit
+from lab.distributed import is_main, world_size
+from lab.errors import ConfigError
+from lab.evaluation.sts import format_table
+from lab.events import Eval, Failed, Finished, Log, Stage, Started, Table
+from lab.hub import configure_offline
+from lab.jobs.queue import JobManager
+from lab.models import check_model
+from lab.recipes.upload import recipe_for
+from lab.sources import SourceInfo
+from lab.upload import display_name, load_upload, max_upload_bytes, parse_mapping
+from lab.upload.saved import save_upload
 
 
 def _config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -48,11 +64,6 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def _upload_from_args(args: argparse.Namespace) -> None:
     """--data FILE: validate it, keep the checked rows in the store, and train on them like a recipe."""
-    from pathlib import Path
-
-    from lab.losses import check_fit
-    from lab.recipes.upload import recipe_for, save_upload
-    from lab.upload import display_name, load_upload, max_upload_bytes, parse_mapping
 
     if not args.data_format:
         raise CliError("--data needs --format (pair-class, pair-score, triplet, pair or single)")
@@ -72,9 +83,6 @@ def _upload_from_args(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lab.hub import configure_offline
-    from lab.models import check_model
-
     if args.runs_dir:
         os.environ["LAB_RUNS_DIR"] = args.runs_dir  # uploads live beside the runs
     args.upload_id = ""
@@ -83,11 +91,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = _config_from_args(args)
     configure_offline()
     check_model(config.model, allow_local=True)  # fail fast with a clear message, before any heavy import
-
-    import tempfile
-
-    from lab.distributed import is_main, world_size
-    from lab.training.jobs import JobManager
 
     # Under torchrun every process trains; only rank 0 keeps a run in the store and prints.
     main_process = is_main()
@@ -109,7 +112,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     snap = manager.snapshot(run_id)
     summary = _summary(snap, manager.store.model_dir(run_id))
     if summary["status"] == "completed" or summary["metrics_before"]:
-        from lab.evaluation.sts import format_table
 
         print(f"\nSTS-B {config.eval_split} (before → after)")
         print(format_table(summary["metrics_before"], summary["metrics_after"] or None))
@@ -127,9 +129,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _follow(manager, run_id: str) -> None:
     """Drive a progress bar on stderr from the job's events until it ends."""
-    from tqdm import tqdm
-
-    from lab.training.events import Log, Stage, Started
 
     bar, seen, stage = None, 0, ""
     try:
@@ -158,8 +157,6 @@ def _follow(manager, run_id: str) -> None:
 
 
 def _summary(snap, model_dir) -> dict[str, Any]:
-    from lab.training.events import Failed, Finished, Started, Table
-
     finished = next((e for e in reversed(snap.events) if isinstance(e, Finished)), None)
     # A pipeline's first training stage may be a cross-encoder on its own data: the source is the one named.
     started = next((e for e in snap.events if isinstance(e, Started) and e.source), None)
@@ -192,7 +189,6 @@ def _say(bar, message: str) -> None:
 
 def _table_text(table: dict) -> str:
     """A pipeline's result table (e.g. Augmented SBERT's comparison) as aligned text."""
-    import pandas as pd
 
     frame = pd.DataFrame(table["rows"])
     body = frame.to_string(index=False, float_format=lambda x: f"{x:.4f}") if len(frame) else "(empty)"
@@ -207,12 +203,8 @@ def _started_line(event) -> str:
 
 
 def _eval_of(events, phase: str) -> dict[str, float]:
-    from lab.training.events import Eval
-
     return next((e.metrics for e in events if isinstance(e, Eval) and e.phase == phase), {})
 
 
 def _describe_source(source: dict) -> str:
-    from lab.sources import SourceInfo
-
     return SourceInfo(**source).describe()

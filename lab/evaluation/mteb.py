@@ -13,7 +13,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from lab.config import ConfigError
+from lab.errors import ConfigError
+from lab.hub import hub_available
+from lab.sources import load_banking77
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ ROUTE_LABELS = {
 
 def resolve_route(route: str) -> str:
     """'auto' → 'hub' when the Hub is reachable, else 'offline'; 'hub' without the Hub is an error."""
-    from lab.hub import hub_available
-
     if route not in ROUTES:
         raise ConfigError(f"Unknown MTEB route '{route}'. Choose one of: {', '.join(ROUTES)}.")
     if route == "auto":
@@ -81,8 +81,6 @@ def _quiet() -> Iterator[None]:
 def offline_dataset():
     """The bundled train/test splits as the `DatasetDict` mteb's task expects (text, label; label_text kept)."""
     from datasets import Dataset, DatasetDict
-
-    from lab.sources import load_banking77
 
     return DatasetDict(
         {split: Dataset.from_pandas(load_banking77(split)[0], preserve_index=False) for split in ("train", SPLIT)}

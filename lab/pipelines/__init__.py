@@ -1,5 +1,6 @@
-"""Multi-stage pipelines (Augmented SBERT, domain adaptation): recipes whose job runs several trainings.
+"""Multi-stage pipelines (Augmented SBERT, domain adaptation): jobs that run several trainings for one recipe.
 
 Each stage reuses the runner's steps (`fit`, `evaluate`), tags its events with the stage name, and
 stores its output under `<run>/stages/<name>/`; the main result is saved to `<run>/model` as usual.
+Which recipe runs which pipeline is decided in lab/jobs/dispatch.py.
 """

@@ -1,4 +1,5 @@
-"""Augmented SBERT: a cross-encoder trained on a small gold set labels a silver set for the bi-encoder.
+"""Augmented SBERT (the `augsbert` recipe's job): a cross-encoder trained on a small gold set labels a silver
+set for the bi-encoder.
 
 1. split the NLI score pairs into gold (labelled) and silver (labels hidden)
 2. train a cross-encoder on gold (entailment → 1, else 0)
@@ -17,15 +18,21 @@ import numpy as np
 import pandas as pd
 
 from lab.config import RunConfig
-from lab.knobs import Knob
-from lab.training.events import Finished, Plan, Stage, Table
-
-KNOBS = (
-    Knob("gold_fraction", 0.2, 0.05, 0.9, "Share of the pairs kept as labelled gold (the chapter: 10k of 50k)."),
-    Knob("ce_epochs", 3, 1, 10, "Cross-encoder training epochs (a cross-encoder needs more passes over small gold).",
-         True),
-    Knob("ce_lr", 5e-5, 1e-6, 1e-3, "Cross-encoder learning rate (its classifier head starts from scratch)."),
+from lab.evaluation.sts import make_evaluator
+from lab.events import Finished, Plan, Stage, Started, Table
+from lab.models import check_model, load_model
+from lab.paths import bundled_model_dir
+from lab.recipes import prepare
+from lab.training.context import JobContext, checkpoint
+from lab.training.runner import (
+    device_name,
+    evaluate,
+    fit,
+    free_memory,
+    library_versions,
+    load_run_model,
 )
+
 STAGES = [
     {"name": "cross-encoder", "title": "1. Train a cross-encoder on the gold pairs"},
     {"name": "label-silver", "title": "2. Label the silver pairs with it"},
@@ -48,9 +55,6 @@ def silver_histogram(scores: np.ndarray, bins: int = 10) -> list[dict]:
 
 def cross_encoder_base(config: RunConfig, folder: str) -> str:
     """A folder or Hub id the CrossEncoder can start from: the run's base transformer."""
-    from lab.models import check_model, load_model
-    from lab.paths import bundled_model_dir
-
     entry = check_model(config.model, allow_local=True)
     if entry.kind == "bundled":
         return str(bundled_model_dir())
@@ -66,9 +70,7 @@ def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int,
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
     from transformers import PrinterCallback
 
-    from lab.training.callback import LabCallback
-    from lab.training.events import Started
-    from lab.training.runner import device_name, library_versions
+    from lab.training.callback import LabCallback  # lazy: imports transformers
 
     with tempfile.TemporaryDirectory(prefix="lab-ce-") as folder, tempfile.TemporaryDirectory() as scratch:
         model = CrossEncoder(cross_encoder_base(config, folder), num_labels=1, max_length=config.max_seq_length or 256)
@@ -92,11 +94,7 @@ def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int,
     return model
 
 
-def run(config: RunConfig, ctx) -> Finished:
-    from lab.evaluation.sts import make_evaluator
-    from lab.recipes import prepare
-    from lab.training.runner import checkpoint, evaluate, fit, free_memory, load_run_model
-
+def run(config: RunConfig, ctx: JobContext) -> Finished:
     knobs = config.recipe_params
     ctx.emit(Plan(stages=STAGES, curves=["cross-encoder", "gold+silver", "gold-only"],
                   series=["gold+silver", "gold-only"]))
@@ -125,6 +123,7 @@ def run(config: RunConfig, ctx) -> Finished:
     silver.to_parquet(stages_dir / "silver.parquet")
     ctx.emit(Table(name="silver-labels", title="Silver label distribution (cross-encoder scores)",
                    rows=silver_histogram(probs),
+                   chart={"x": "from", "y": "pairs", "x_title": "cross-encoder score (bin start)", "y_title": "pairs"},
                    note=f"{len(silver):,} silver pairs; at a 0.5 threshold the cross-encoder agrees with the hidden "
                         f"NLI label on {agreement:.1%} (entailment share in silver: {hidden_truth.mean():.1%})."))
     del cross

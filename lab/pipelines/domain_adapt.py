@@ -1,4 +1,5 @@
-"""Domain adaptation: TSDAE on the target domain (MedQuAD) first, then supervised fine-tuning on NLI.
+"""Domain adaptation (the `domain-adapt` recipe's job): TSDAE on the target domain (MedQuAD) first, then
+supervised fine-tuning on NLI.
 
 1. evaluate the base model on MedQuAD retrieval (question → answer) and STS-B
 2. TSDAE on unlabelled MedQuAD sentences (CLS pooling, tied decoder)
@@ -10,14 +11,13 @@
 from __future__ import annotations
 
 from lab.config import RunConfig
-from lab.knobs import Knob
-from lab.training.events import Eval, Finished, Plan, Stage, Table
+from lab.evaluation.retrieval import medquad_evaluator, strip_retrieval
+from lab.evaluation.sts import make_evaluator
+from lab.events import Eval, Finished, Plan, Stage, Table
+from lab.recipes import prepare
+from lab.training.context import JobContext, checkpoint
+from lab.training.runner import evaluate, fit, free_memory, load_run_model
 
-KNOBS = (
-    Knob("tsdae_samples", 1000, 10, 10000, "Unlabelled MedQuAD sentences for the TSDAE stage.", True),
-    Knob("del_ratio", 0.6, 0.0, 0.95, "TSDAE deletion noise: probability of deleting each word."),
-    Knob("eval_queries", 500, 10, 1500, "MedQuAD questions in the retrieval evaluation (answers: as many).", True),
-)
 STAGES = [
     {"name": "eval-base", "title": "1. Evaluate the base model on MedQuAD retrieval"},
     {"name": "tsdae", "title": "2. TSDAE on unlabelled MedQuAD sentences"},
@@ -27,12 +27,7 @@ STAGES = [
 ]
 
 
-def run(config: RunConfig, ctx) -> Finished:
-    from lab.evaluation.retrieval import medquad_evaluator, strip_retrieval
-    from lab.evaluation.sts import make_evaluator
-    from lab.recipes import prepare
-    from lab.training.runner import checkpoint, evaluate, fit, free_memory, load_run_model
-
+def run(config: RunConfig, ctx: JobContext) -> Finished:
     knobs = config.recipe_params
     ctx.emit(Plan(stages=STAGES, curves=["tsdae", "tsdae+fine-tune", "fine-tune"],
                   series=["TSDAE + fine-tune", "fine-tune only"]))

@@ -1,4 +1,8 @@
-"""The recipe registry: one file per recipe, one line here. `prepare` runs load → transform → limit."""
+"""The recipe registry: one file per recipe, one line here. `prepare` runs load → transform → limit → enrich.
+
+A recipe only makes data; what a run does with it (one training, a multi-stage pipeline) is decided in
+lab/jobs/dispatch.py.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,18 @@ from typing import Any
 
 from lab.knobs import resolve_knobs
 from lab.recipes import (
+    augsbert,
+    domain_adapt,
     nli_3class,
     nli_scores,
     nli_triplets,
     nli_triplets_hard,
-    pipelines,
     stsb_scores,
     tsdae,
     upload,
 )
 from lab.recipes.base import PreparedData, Recipe, limit_rows
+from lab.upload.saved import load_saved_upload
 
 RECIPES: dict[str, Recipe] = {
     r.key: r
@@ -27,8 +33,8 @@ RECIPES: dict[str, Recipe] = {
         stsb_scores.RECIPE,
         tsdae.RECIPE,
         tsdae.MEDQUAD_RECIPE,
-        pipelines.AUGSBERT,
-        pipelines.DOMAIN_ADAPT,
+        augsbert.RECIPE,
+        domain_adapt.RECIPE,
         *upload.UPLOAD_RECIPES,
     )
 }
@@ -46,7 +52,7 @@ def prepare(
     """load → transform → keep max_rows (seeded) → enrich; the rows have exactly the format's columns."""
     recipe = RECIPES[recipe_key]
     params = resolve_knobs(f"recipe '{recipe_key}'", recipe.knobs, params)
-    raw, source = upload.load_saved_upload(upload_id) if recipe.uses_upload else recipe.load_rows(data_source)
+    raw, source = load_saved_upload(upload_id) if recipe.uses_upload else recipe.load_rows(data_source)
     rows = recipe.transform(raw, seed, **params)
     used = limit_rows(rows, max_rows, seed)
     if recipe.enrich is not None:

@@ -23,8 +23,6 @@ class Recipe:
     # A model-based step run after max_train_samples is applied (e.g. hard-negative mining), so that a
     # small run never pays for the whole corpus: (rows, seed, **knobs) -> format rows.
     enrich: Callable[..., pd.DataFrame] | None = None
-    # A multi-stage job (e.g. Augmented SBERT) that replaces the single training run: (config, ctx) -> Finished.
-    pipeline: Callable[..., object] | None = None
     # Rows come from a checked upload (lab/recipes/upload.py), named by the run's `upload_id`.
     uses_upload: bool = False
 

@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lab.recipes import nli_triplets
+from lab.negatives import KNOBS, mine
 from lab.recipes.base import Recipe
+from lab.recipes.nli_triplets import transform as random_negatives
 from lab.sources import load_nli
 
 
 def enrich(rows: pd.DataFrame, seed: int, **knobs) -> pd.DataFrame:
-    from lab.negatives import mine
-
     return mine(rows, seed, **knobs)
 
 
 def transform(rows: pd.DataFrame, seed: int, **knobs) -> pd.DataFrame:
-    return nli_triplets.transform(rows, seed)  # random negatives first: they join the mining pool
-
-
-def _knobs():
-    from lab.negatives import KNOBS
-
-    return KNOBS
+    return random_negatives(rows, seed)  # random negatives first: they join the mining pool
 
 
 RECIPE = Recipe(
@@ -34,6 +27,6 @@ RECIPE = Recipe(
     "Entailment pairs with a *mined* hard negative (bundled MiniLM; rank window, margin, max score) — for MNRL.",
     load_nli,
     transform,
-    knobs=_knobs(),
+    knobs=KNOBS,
     enrich=enrich,
 )

@@ -1,19 +1,28 @@
-"""The thin facade the UI calls: the process-global JobManager + RunStore (created lazily), form → RunConfig,
-recipe previews, step/time estimates, owners and their runs, the leaderboard, instructor mode and room defaults,
-push-to-Hub, and background warm-up of the heavy libraries. No gradio, no torch here.
+"""The facade the UI calls (its only door into the lab, with the pure `charts`): the process-global JobManager
+and RunStore (created lazily), form → RunConfig, recipe previews, step/time estimates, owners and their runs,
+the leaderboard, instructor mode and room defaults, export and push-to-Hub, background warm-up, and the user
+errors the UI shows. No gradio, no torch here.
 
-Each concern lives in its own module; this package re-exports their public names, so `service.start(...)` etc.
-keep working. Module state stays in its module: the JobManager in `jobs`, the hardware profile in `defaults`.
+Each concern lives in its own module and this package re-exports the names the tabs call (`service.start`, …);
+the four feature areas are reached as modules: `service.uploads`, `service.evaluations`, `service.explore`,
+`service.negatives`. Module state stays in its module: the JobManager in `live`, the hardware profile in
+`defaults`.
 """
 
 from __future__ import annotations
 
+from lab.errors import USER_ERRORS, ConfigError, ModelError, NotAllowed, PublishError, QueueFull
+from lab.jobs.dispatch import is_pipeline
+from lab.service import evaluations, explore, negatives, uploads
 from lab.service.access import check_instructor, clean_owner, instructor_enabled, new_owner
 from lab.service.choices import (
+    base_model_choices,
     knob_info,
     knob_names,
     loss_choices,
+    loss_description,
     loss_knobs,
+    loss_rows,
     model_choices,
     recipe_choices,
     recipe_knob_info,
@@ -21,15 +30,9 @@ from lab.service.choices import (
     recipe_knobs,
     recipe_text,
 )
-from lab.service.defaults import (
-    form_defaults,
-    hardware_profile,
-    room_defaults,
-    room_defaults_path,
-    save_room_defaults,
-)
+from lab.service.defaults import form_defaults, hardware_profile, room_defaults, room_defaults_path, save_room_defaults
 from lab.service.form import build_config
-from lab.service.jobs import (
+from lab.service.live import (
     any_change_key,
     cancel,
     change_key,
@@ -37,6 +40,7 @@ from lab.service.jobs import (
     delete_run,
     is_live,
     manager,
+    queue_length,
     reset_for_tests,
     snapshot,
     start,
@@ -51,11 +55,18 @@ from lab.service.warmup import WARMUP, Warmup
 __all__ = [
     "DEFAULT_FORM",
     "PRESETS",
+    "USER_ERRORS",
     "WARMUP",
+    "ConfigError",
+    "ModelError",
+    "NotAllowed",
     "Preview",
+    "PublishError",
+    "QueueFull",
     "Warmup",
     "all_runs_live_first",
     "any_change_key",
+    "base_model_choices",
     "build_config",
     "cancel",
     "change_key",
@@ -64,6 +75,8 @@ __all__ = [
     "clean_owner",
     "delete_run",
     "estimate",
+    "evaluations",
+    "explore",
     "export_script",
     "export_zip",
     "form_defaults",
@@ -71,19 +84,24 @@ __all__ = [
     "has_model",
     "instructor_enabled",
     "is_live",
+    "is_pipeline",
     "knob_info",
     "knob_names",
     "leaderboard",
     "list_runs",
     "load_run",
     "loss_choices",
+    "loss_description",
     "loss_knobs",
+    "loss_rows",
     "manager",
     "model_choices",
     "my_runs",
+    "negatives",
     "new_owner",
     "preview",
     "push_to_hub",
+    "queue_length",
     "recipe_choices",
     "recipe_knob_info",
     "recipe_knob_names",
@@ -96,4 +114,5 @@ __all__ = [
     "snapshot",
     "start",
     "store",
+    "uploads",
 ]

@@ -1,8 +1,10 @@
-"""What the form offers: models, recipes, the losses that fit a recipe, and each loss's and recipe's knobs."""
+"""What the form offers: models, recipes, the losses that fit a recipe, each loss's and recipe's knobs, and what
+the Learn tab says of each loss — all read from the registries, so a new entry appears everywhere."""
 
 from __future__ import annotations
 
 from lab.formats import FORMATS
+from lab.jobs.dispatch import is_pipeline
 from lab.losses import LOSSES, fitting_losses
 from lab.models import CATALOG
 from lab.recipes import RECIPES
@@ -12,8 +14,18 @@ def model_choices() -> list[tuple[str, str]]:
     return [(f"{k} — {e.description}", k) for k, e in CATALOG.items()]
 
 
-def recipe_choices() -> list[tuple[str, str]]:
-    return [(f"{k} ({r.format_key})", k) for k, r in RECIPES.items()]
+def recipe_choices(upload_recipe: str | None = None, upload_name: str = "") -> list[tuple[str, str]]:
+    """The form's recipes: built-in ones (pipelines marked), and `upload-*` only once this page used an upload."""
+    out = [(f"{k} ({r.format_key}{', pipeline' if is_pipeline(k) else ''})", k)
+           for k, r in RECIPES.items() if not r.uses_upload]
+    if upload_recipe in RECIPES:
+        out.append((f"{upload_recipe}: your file {upload_name}".strip(), upload_recipe))
+    return out
+
+
+def base_model_choices(kinds: tuple[str, ...] = ("bundled", "tiny")) -> list[tuple[str, str]]:
+    """Catalog models of these kinds (default: the ones every machine has) as (key, key)."""
+    return [(k, k) for k, e in CATALOG.items() if e.kind in kinds]
 
 
 def loss_choices(recipe: str) -> list[tuple[str, str]]:
@@ -73,6 +85,20 @@ def recipe_text(recipe: str) -> str:
         return ""
     fmt = FORMATS[r.format_key]
     text = f"{r.description}  \n*Format* `{r.format_key}`: {fmt.description}"
-    if r.pipeline is not None:
+    if is_pipeline(recipe):
         text += "  \n*A multi-stage pipeline*: the plan below covers one training stage; the whole run takes longer."
     return text
+
+
+def loss_description(loss: str) -> str:
+    spec = LOSSES.get(loss)
+    return spec.description if spec else ""
+
+
+def loss_rows() -> list[dict[str, str]]:
+    """One row per loss for the Learn tab: its key, the columns it takes, what it computes, its knobs."""
+    return [{"loss": key,
+             "takes": " or ".join(f"`{f}` ({', '.join(FORMATS[f].columns)})" for f in spec.formats if f in FORMATS),
+             "what": spec.details or spec.description,
+             "knobs": ", ".join(k.name for k in spec.knobs)}
+            for key, spec in LOSSES.items()]

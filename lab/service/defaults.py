@@ -7,8 +7,9 @@ import os
 import sys
 from typing import Any
 
-from lab.config import ConfigError, RunConfig
-from lab.hardware import Profile
+from lab.config import RunConfig
+from lab.errors import ConfigError
+from lab.hardware import CPU, Profile, detect
 from lab.paths import runs_dir
 from lab.service.form import build_config
 from lab.service.presets import DEFAULT_FORM
@@ -24,8 +25,6 @@ def hardware_profile() -> Profile:
     """
     global _profile
     if _profile is None:
-        from lab.hardware import CPU, detect
-
         told = os.environ.get("LAB_HARDWARE", "").strip() or os.environ.get("ACCELERATOR", "").strip()
         if not told and "torch" not in sys.modules:
             return CPU

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lab.config import ConfigError, RunConfig
+from lab.config import RunConfig
+from lab.errors import ConfigError
 from lab.models import check_model
 from lab.service.choices import loss_knobs, recipe_knobs
 from lab.service.presets import DEFAULT_FORM

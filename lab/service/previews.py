@@ -9,9 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from lab.config import ConfigError, RunConfig
+from lab.config import RunConfig
+from lab.errors import ConfigError
 from lab.models import check_model
-from lab.recipes import RECIPES
+from lab.recipes import RECIPES, prepare
 from lab.service.warmup import WARMUP
 
 # Rough CPU training speeds (samples/s, batch 16–32, 2 cores), from the measured notes; ×20 on a GPU.
@@ -29,8 +30,6 @@ class Preview:
 
 @functools.lru_cache(maxsize=16)
 def _prepared(recipe: str, seed: int, max_rows: int | None, data_source: str, params: tuple = ()):
-    from lab.recipes import prepare
-
     return prepare(recipe, seed=seed, max_rows=max_rows, data_source=data_source, params=dict(params))
 
 

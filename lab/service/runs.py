@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from lab.service.access import clean_owner
-from lab.service.jobs import manager, store
+from lab.service.live import manager, store
 from lab.store import RunRecord
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.config import ConfigError, RunConfig
+from lab.config import RunConfig
+from lab.errors import ConfigError, NotAllowed, PublishError
 from lab.service.access import clean_owner
-from lab.service.jobs import store
+from lab.service.export import training_script, zip_model
+from lab.service.live import store
+from lab.service.publish import push_run
 from lab.service.runs import load_run
 from lab.store import RunRecord, valid_run_id
-from lab.training.jobs import NotAllowed
 
 
 def check_may_take(record: RunRecord, owner: str | None) -> None:
@@ -25,8 +27,6 @@ def check_may_take(record: RunRecord, owner: str | None) -> None:
 
 def push_to_hub(run_id: str | None, repo_id: str, token: str, private: bool = True, owner: str | None = "") -> str:
     """Push a stored run's model with the user's token (used for this call only); raises PublishError."""
-    from lab.publish import PublishError, push_run
-
     if not isinstance(run_id, str) or not valid_run_id(run_id):
         raise PublishError("Pick a run with a saved model first.")
     record = load_run(run_id)
@@ -41,8 +41,6 @@ def push_to_hub(run_id: str | None, repo_id: str, token: str, private: bool = Tr
 def export_zip(run_id: str, owner: str | None = ""):
     """A fresh zip of the run's model (and its training script) in a temp dir; raises FileNotFoundError or
     NotAllowed."""
-    from lab.export import zip_model
-
     record = load_run(run_id)
     if record is None:
         raise FileNotFoundError("No such run.")
@@ -51,8 +49,6 @@ def export_zip(run_id: str, owner: str | None = ""):
 
 
 def export_script(run_id: str) -> str:
-    from lab.export import training_script
-
     record = load_run(run_id)
     if record is None:
         raise FileNotFoundError("No such run.")

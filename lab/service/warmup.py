@@ -7,7 +7,9 @@ import logging
 import threading
 import time
 
+from lab.jobs.isolation import start_server
 from lab.service.defaults import hardware_profile
+from lab.service.live import run_in_process
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +31,7 @@ class Warmup:
             self._thread.start()
 
     def _run(self) -> None:
-        from lab.service.jobs import run_in_process
-
         if run_in_process():  # runs are forked from a server process that imports the training libraries once
-            from lab.training.isolation import start_server
-
             try:
                 start_server()
             except Exception as exc:  # noqa: BLE001 — the first run then starts it (and reports any failure)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from transformers import TrainerCallback
 
 from lab.evaluation.sts import strip_metrics
-from lab.training.events import Eval, Event, Log
+from lab.events import Eval, Event, Log
 
 
 class TrainingDiverged(RuntimeError):

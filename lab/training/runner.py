@@ -9,29 +9,20 @@ from __future__ import annotations
 import gc
 import math
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from lab.config import ConfigError, RunConfig
+from lab.config import RunConfig
 from lab.distributed import ddp_backend, is_main, world_size
-from lab.training.events import Eval, Event, Finished, Stage, Started
-
-
-@dataclass
-class JobContext:
-    run_id: str
-    run_dir: Path
-    emit: Callable[[Event], None]
-    stop: threading.Event
-
-
-class Cancelled(Exception):
-    """The user cancelled between stages."""
+from lab.errors import ConfigError
+from lab.evaluation.sts import make_evaluator, strip_metrics
+from lab.events import Eval, Finished, Stage, Started
+from lab.losses import LOSSES, BuildContext
+from lab.models import load_model
+from lab.recipes import prepare
+from lab.training.context import JobContext, checkpoint
 
 
 @dataclass(frozen=True)
@@ -68,12 +59,6 @@ def free_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def checkpoint(ctx: JobContext) -> None:
-    """Between stages: honour a cancel that arrived while no trainer was running."""
-    if ctx.stop.is_set():
-        raise Cancelled
-
-
 def samples_seen(steps: int, rows: int, batch_size: int) -> int:
     """Samples consumed by `steps` optimizer steps over epochs of `rows` rows (last batch may be short)."""
     per_epoch = max(1, math.ceil(rows / batch_size))
@@ -83,18 +68,12 @@ def samples_seen(steps: int, rows: int, batch_size: int) -> int:
 
 def load_run_model(config: RunConfig, model: str | None = None):
     """The run's model with the pooling its loss needs (TSDAE: cls) unless the run chose one."""
-    from lab.losses import LOSSES
-    from lab.models import load_model
-
     pooling = config.pooling or LOSSES[config.loss].pooling
     return load_model(model or config.model, pooling=pooling, max_seq_length=config.max_seq_length,
                       seed=config.seed, allow_local=model is not None)
 
 
 def build_loss(config: RunConfig, model, num_labels: int | None):
-    from lab.losses import LOSSES, BuildContext
-    from lab.models import load_model
-
     spec = LOSSES[config.loss]
     ctx = BuildContext(model, config.loss_params, num_labels, load_guide=lambda: load_model("all-MiniLM-L6-v2"))
     loss = spec.build(ctx)
@@ -111,7 +90,7 @@ def build_loss(config: RunConfig, model, num_labels: int | None):
 
 def batch_sampler(config: RunConfig):
     """The loss's sampler (no-duplicates for in-batch negatives), length-grouped unless switched off."""
-    from lab.losses import LOSSES
+    # lazy: the samplers subclass sentence-transformers' (torch)
     from lab.training.sampler import LengthGroupedBatchSampler, LengthGroupedNoDuplicatesBatchSampler
 
     if not config.group_by_length:
@@ -149,8 +128,6 @@ def training_args(config: RunConfig, output_dir: str, cuda: bool, eval_steps: in
 
 def evaluate(model, evaluator, ctx: JobContext, *, step: int, phase: str, stage: str = "", label: str = "") -> dict:
     """Run the STS-B evaluator once and emit the result as an Eval event."""
-    from lab.evaluation.sts import strip_metrics
-
     metrics = strip_metrics(evaluator(model), evaluator.name)
     ctx.emit(Eval(step=step, phase=phase, metrics=metrics, elapsed_s=evaluator.last_elapsed_s, stage=stage,
                   model=label))
@@ -164,7 +141,7 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     from sentence_transformers import SentenceTransformerTrainer
     from transformers import PrinterCallback
 
-    from lab.training.callback import LabCallback
+    from lab.training.callback import LabCallback  # lazy: imports transformers
 
     num_labels = int(rows["label"].max()) + 1 if "label" in rows else None
     loss = build_loss(config, model, num_labels)
@@ -203,12 +180,7 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
 
 
 def run_training(config: RunConfig, ctx: JobContext) -> Finished:
-    from lab.evaluation.sts import make_evaluator
-    from lab.recipes import RECIPES, prepare
-
-    recipe = RECIPES[config.recipe]
-    if recipe.pipeline is not None:
-        return recipe.pipeline(config, ctx)
+    """A plain run: one training of the config's model on its recipe's data with its loss."""
     model = None
     try:
         # 1. Data: load the recipe's rows (Hub or bundled), transform them, keep max_train_samples.

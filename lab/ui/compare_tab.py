@@ -10,7 +10,6 @@ import gradio as gr
 import pandas as pd
 
 from lab import charts, service
-from lab.publish import PublishError
 from lab.ui.state import user_errors
 
 
@@ -138,6 +137,6 @@ def push(run_id: str | None, repo_id: str, token: str, private: bool, owner: str
     """Push run A with this token; the answer is the model's URL or why not (the token never appears in it)."""
     try:
         url = service.push_to_hub(run_id, repo_id, token, private=private, owner=owner)
-    except PublishError as exc:
+    except service.PublishError as exc:
         return f"**Not pushed**: {exc}"
     return f"**Pushed**: [{url}]({url})"

@@ -9,8 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from lab import charts, evaluations, service
-from lab.training.jobs import NotAllowed, QueueFull
+from lab import charts, service
 from lab.ui.state import POLL_S, follow, user_errors
 
 EVAL_STORAGE_KEY = "contrastive_lab_eval_job"
@@ -30,11 +29,11 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     with gr.Row():
         runs = gr.Dropdown([], multiselect=True, label="Trained runs", elem_id="eval-runs", scale=3,
                            info="Finished runs with a saved model.")
-        bases = gr.Dropdown(evaluations.base_choices(), value=["all-MiniLM-L6-v2"], multiselect=True,
+        bases = gr.Dropdown(service.evaluations.base_choices(), value=["all-MiniLM-L6-v2"], multiselect=True,
                             label="Base models", elem_id="eval-bases", scale=2)
     with gr.Row():
-        tasks = gr.CheckboxGroup(evaluations.task_choices(), value=["sts-validation", "banking77"], label="Tasks",
-                                 elem_id="eval-tasks", scale=3)
+        tasks = gr.CheckboxGroup(service.evaluations.task_choices(), value=["sts-validation", "banking77"],
+                                 label="Tasks", elem_id="eval-tasks", scale=3)
         quick = gr.Checkbox(True, label="Banking77: quick subset (770 test sentences)", elem_id="eval-quick",
                             scale=1)
     with gr.Row():
@@ -56,7 +55,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
 
 
 def refresh_runs(current: list[str] | None):
-    choices = evaluations.run_choices()
+    choices = service.evaluations.run_choices()
     values = {v for _, v in choices}
     return gr.Dropdown(choices=choices, value=[c for c in (current or []) if c in values])
 
@@ -68,9 +67,9 @@ def start(job_id: str | None, owner: str | None, runs: list[str] | None, bases: 
         gr.Warning("Your previous evaluation is still queued or running: cancel it first, or wait for it.")
         return (gr.skip(),) * (3 + N_VIEW)
     try:
-        eval_id = evaluations.start([*(bases or []), *(runs or [])], list(tasks or []), bool(quick),
+        eval_id = service.evaluations.start([*(bases or []), *(runs or [])], list(tasks or []), bool(quick),
                                     owner=service.clean_owner(owner))
-    except QueueFull as exc:
+    except service.QueueFull as exc:
         gr.Warning(str(exc))
         return (gr.skip(),) * (3 + N_VIEW)
     return (eval_id, gr.Timer(active=True), None, *render(eval_id))
@@ -83,14 +82,14 @@ def poll(job_id: str | None, seen: str | None):
     if key == seen:
         return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
     snap = service.snapshot(job_id)
-    if snap is None or not evaluations.is_evaluation(snap.config):
+    if snap is None or not service.evaluations.is_evaluation(snap.config):
         return (*render(None), gr.Timer(active=False), "none")
     return (*_render(snap), gr.Timer(active=snap.status in ("queued", "running")), key)
 
 
 def render(job_id: str | None) -> tuple[Any, ...]:
     snap = service.snapshot(job_id)
-    if snap is None or not evaluations.is_evaluation(snap.config):
+    if snap is None or not service.evaluations.is_evaluation(snap.config):
         return ("No evaluation yet. Pick models and tasks, then press **Evaluate**.", None,
                 gr.Button(interactive=False))
     return _render(snap)
@@ -99,12 +98,12 @@ def render(job_id: str | None) -> tuple[Any, ...]:
 def _render(snap: Any) -> tuple[Any, ...]:
     events = list(snap.events)
     live = snap.status in ("queued", "running")
-    queue_length = service.manager().queue_length() if snap.status == "queued" else 0
+    queue_length = service.queue_length() if snap.status == "queued" else 0
     text = charts.status_text(snap.status, events, snap.position, queue_length, snap.message)
     if snap.status == "completed":
         text = text.split(":")[0] + f" — {len(snap.config.get('models', []))} model(s) × " \
                                     f"{len(snap.config.get('tasks', []))} task(s)."
-    frame = evaluations.result_frame(events, snap.config)
+    frame = service.evaluations.result_frame(events, snap.config)
     return text, (frame if len(frame) else None), gr.Button(interactive=live)
 
 
@@ -112,7 +111,7 @@ def _render(snap: Any) -> tuple[Any, ...]:
 def cancel(job_id: str | None, owner: str | None = None):
     try:
         cancelled = service.cancel(job_id, owner)
-    except NotAllowed as exc:
+    except service.NotAllowed as exc:
         raise gr.Error(str(exc)) from None
     if cancelled:
         return "**Stopping** after the current task…"

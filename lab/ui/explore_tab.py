@@ -1,13 +1,12 @@
 """The Explore tab: a 2-D map of sample sentences from the base and the trained model side by side, nearest
-neighbours before/after, and the similarity of two sentences before/after. Models live in lab.explore.
+neighbours before/after, and the similarity of two sentences before/after. Models live in lab.service.explore.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from lab import charts, explore, service
-from lab.models import CATALOG
+from lab import charts, service
 from lab.ui.state import user_errors
 
 _EXPLORE = {"concurrency_limit": 1, "concurrency_id": "explore"}  # one embedding job at a time
@@ -21,7 +20,7 @@ def build(demo: gr.Blocks, tab: gr.Tab) -> None:
         "Exploring while a run trains slows both down (2 CPU cores).", elem_classes="lab-note")
     with gr.Row():
         choice = gr.Dropdown(_base_choices(), value=None, label="Run or base model", elem_id="explore-pick", scale=3)
-        dataset = gr.Radio([(v, k) for k, v in explore.DATASET_LABELS.items()], value="banking77",
+        dataset = gr.Radio([(v, k) for k, v in service.explore.DATASET_LABELS.items()], value="banking77",
                            label="Sentences", scale=3)
         method = gr.Radio([("UMAP", "umap"), ("PCA", "pca")], value="umap", label="Projection", scale=1)
         size = gr.Slider(100, 800, value=300, step=50, label="Sentences", scale=2)
@@ -54,7 +53,7 @@ def build(demo: gr.Blocks, tab: gr.Tab) -> None:
 
 
 def _base_choices() -> list[tuple[str, str]]:
-    return [(f"base model: {k}", f"base:{k}") for k, e in CATALOG.items() if e.kind in ("bundled", "tiny")]
+    return [(f"base model: {k}", f"base:{k}") for _, k in service.base_model_choices()]
 
 
 def _choices() -> list[tuple[str, str]]:
@@ -76,19 +75,19 @@ def _need(choice: str | None) -> str:
 
 @user_errors
 def project(choice: str | None, dataset: str, size: float, method: str):
-    before, after = explore.projection_figures(_need(choice), dataset, int(size), method)
+    before, after = service.explore.projection_figures(_need(choice), dataset, int(size), method)
     return before, after
 
 
 @user_errors
 def neighbours(choice: str | None, query: str, k: float):
-    before, after = explore.neighbour_tables(_need(choice), query, int(k))
+    before, after = service.explore.neighbour_tables(_need(choice), query, int(k))
     return before, after
 
 
 @user_errors
 def similarity(choice: str | None, a: str, b: str) -> str:
-    before, after = explore.pair_similarity(_need(choice), a, b)
+    before, after = service.explore.pair_similarity(_need(choice), a, b)
     if after is None:
         return f"cosine similarity: **{before:.3f}**"
     arrow = "closer" if after > before else "further apart"

@@ -1,13 +1,13 @@
 """The Learn tab: short, accurate explanations with simple inline pictures: bi- vs cross-encoder, contrastive
-learning, what each loss takes and optimises (the table comes from the loss registry), how to read the charts.
+learning, what each loss takes and optimises (the table comes from the loss registry, through service), how to
+read the charts.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from lab.formats import FORMATS
-from lab.losses import LOSSES
+from lab import service
 
 _BOX = 'rx="8" fill="#eef2ff" stroke="#6366f1"'
 _TXT = 'font-family="sans-serif" font-size="13" text-anchor="middle" fill="#1e1b4b"'
@@ -87,25 +87,6 @@ serves as a negative for free, so a bigger batch means more, and harder, negativ
 The data format decides which losses can be used: the lab shows only the losses that fit the chosen recipe.
 """
 
-# What each loss computes, in one or two lines (the registry's description is the fallback for new losses).
-DETAILS = {
-    "softmax": "Concatenates (u, v, |u−v|), a linear layer predicts entailment/neutral/contradiction, "
-               "cross-entropy. The original SBERT objective; the classifier is thrown away afterwards.",
-    "cosine": "Mean squared error between cos(u, v) and the gold score (0–1).",
-    "cosent": "For every two pairs in the batch where pair i has a higher gold score than pair j, penalises "
-              "cos_j > cos_i: log(1 + Σ exp(scale·(cos_j − cos_i))). Only the *order* of similarities matters.",
-    "angle": "CoSENT's ranking objective computed on angle differences in complex space, which keeps gradients "
-             "alive where the cosine saturates near ±1.",
-    "mnrl": "For anchor i, a softmax over scale·cos(anchor_i, candidate_j) across all positives (and hard "
-            "negatives) in the batch; cross-entropy with the right answer j = i (InfoNCE).",
-    "cached-mnrl": "The same loss as MNRL, computed with GradCache: embeddings are first computed in mini-batches "
-                   "without gradients, then gradients are back-propagated chunk by chunk. Big batches, small memory.",
-    "gist": "MNRL, but a guide model (here the bundled MiniLM) scores the in-batch candidates; negatives the guide "
-            "finds more similar to the anchor than the positive are masked out as likely false negatives.",
-    "triplet": "max(0, ‖a − p‖ − ‖a − n‖ + margin) with euclidean distance: the negative must be further than the "
-               "positive by at least the margin.",
-}
-
 CHARTS = """
 ## How to read the charts
 - **Training loss** (Train tab): should trend down; with small batches it is noisy from step to step. Its value
@@ -128,12 +109,12 @@ CHARTS = """
 
 
 def losses_table() -> str:
+    """The losses as the registry describes them (a new loss appears here with no change to this tab)."""
     rows = ["| loss | takes (columns, in order) | what it optimises |", "|---|---|---|"]
-    for key, spec in LOSSES.items():
-        takes = " or ".join(f"`{f}` ({', '.join(FORMATS[f].columns)})" for f in spec.formats if f in FORMATS)
-        knobs = f" Knobs: {', '.join(k.name for k in spec.knobs)}." if spec.knobs else ""
-        what = DETAILS.get(key, spec.description).replace("|", "\\|")  # a bare | would end the table cell
-        rows.append(f"| **{key}** | {takes} | {what}{knobs} |")
+    for r in service.loss_rows():
+        knobs = f" Knobs: {r['knobs']}." if r["knobs"] else ""
+        what = r["what"].replace("|", "\\|")  # a bare | would end the table cell
+        rows.append(f"| **{r['loss']}** | {r['takes']} | {what}{knobs} |")
     rows.append("| *Matryoshka* (wrapper) | same as the wrapped loss | The wrapped loss is also applied to the first "
                 "d dimensions (e.g. 128, 64), so embeddings can be truncated later with little loss in quality. |")
     return "## The losses\n" + "\n".join(rows)

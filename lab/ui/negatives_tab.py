@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from lab import negative_view
+from lab import service
 from lab.ui.state import user_errors
 
 _EXPLORE = {"concurrency_limit": 1, "concurrency_id": "explore"}  # shares the CPUs with the Explore tab
@@ -23,11 +23,11 @@ def build(demo: gr.Blocks) -> None:
         elem_classes="lab-note")
     knobs = {}
     with gr.Row():
-        anchors = gr.Slider(50, negative_view.MAX_ANCHORS, value=300, step=50, label="Anchors", elem_id="neg-anchors",
-                            scale=4, info="NLI triplets to score; mining takes longer for more.")
+        anchors = gr.Slider(50, service.negatives.MAX_ANCHORS, value=300, step=50, label="Anchors",
+                            elem_id="neg-anchors", scale=4, info="NLI triplets to score; mining takes longer for more.")
         seed = gr.Number(42, label="Seed", precision=0, minimum=0, scale=1)
     with gr.Row():
-        for name, default, help_text, integer, low, high in negative_view.knob_info():
+        for name, default, help_text, integer, low, high in service.negatives.knob_info():
             knobs[name] = gr.Number(default, label=name, info=help_text, precision=0 if integer else None,
                                     minimum=low, maximum=high, elem_id=f"neg-{name}")
     go_btn = gr.Button("Mine & score negatives", variant="primary", elem_id="neg-go")
@@ -40,11 +40,11 @@ def build(demo: gr.Blocks) -> None:
                  api_name="negatives", **_EXPLORE)
 
 
-_KNOB_NAMES = [k[0] for k in negative_view.knob_info()]
+_KNOB_NAMES = [k[0] for k in service.negatives.knob_info()]
 
 
 @user_errors
 def explore_negatives(anchors: float, seed: float, *knob_values: float):
-    view = negative_view.explore_negatives(int(anchors), int(seed or 0), **dict(zip(_KNOB_NAMES, knob_values,
+    view = service.negatives.explore_negatives(int(anchors), int(seed or 0), **dict(zip(_KNOB_NAMES, knob_values,
                                                                                         strict=True)))
     return view.summary, view.figure, view.examples

@@ -1,20 +1,22 @@
-"""The live view of one run in the Train tab: what a tab is sent when it follows a run.
+"""The live view of one run in the Train tab: `RunView` names what a tab following a run shows, `build` creates
+its components under the same names, and `poll` / `progress_view` fill them.
 
 Two ways in, each taken only when the browser sees a change key move (`state.follow`):
-- `poll`, a gradio call, renders everything (status, charts, stages, tables, results, the timer) when the run's
-  layout changes: it starts, a table arrives, it finishes (or its queue place moves);
-- `progress_view` is the status line, the two charts and the stage list as JSON, which the change-key route
-  (lab/ui/routes.py) hands to a tab with its key when a new loss or evaluation point or a new stage arrived; the
-  tab's own script sets them. The most frequent updates thus cost no gradio request at all (a gradio request
-  costs milliseconds of server CPU even when it skips every output).
+- `poll`, a gradio call, renders the whole `RunView` when the run's layout changes: it starts, a table arrives,
+  it finishes (or its queue place moves);
+- `progress_view` is the view's progress fields (status line, charts, stage list) as JSON, which the change-key
+  route (lab/ui/routes.py) hands to a tab with its key when a new loss or evaluation point or a new stage
+  arrived; the tab's own script sets them. The most frequent updates thus cost no gradio request at all.
 Each view is built once per run version and shared by every tab that follows the run.
+
+A new live chart is a field here (with `progress=True`), its component in `build`, and its value in `_render`.
 """
 
 from __future__ import annotations
 
 import collections
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import gradio as gr
@@ -23,8 +25,71 @@ import pandas as pd
 
 from lab import charts, service
 
-N_VIEW = 14  # outputs of `render`, in `TrainTab.view` order
 LIVE = ("queued", "running")
+MAX_TABLES = 2  # result tables a run can show (a pipeline's comparison, a label histogram, …)
+_PROGRESS = {"progress": True}
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a tab following a run shows: one field per component of `build`, in the outputs' order. Fields marked
+    progress also travel with the change-key route's answer (the data only: no titles, limits or visibility)."""
+
+    status: Any = field(metadata=_PROGRESS)
+    loss: Any = field(metadata=_PROGRESS)
+    evals: Any = field(metadata=_PROGRESS)
+    stages: Any = field(metadata=_PROGRESS)
+    tables_box: Any = None
+    table_0_text: Any = None
+    table_0_plot: Any = None
+    table_0_frame: Any = None
+    table_1_text: Any = None
+    table_1_plot: Any = None
+    table_1_frame: Any = None
+    result_box: Any = None
+    sts_table: Any = None
+    source: Any = None
+    cancel: Any = None
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in NAMES)
+
+
+NAMES = tuple(f.name for f in fields(RunView))
+PROGRESS = tuple(f.name for f in fields(RunView) if f.metadata.get("progress"))
+N_VIEW = len(NAMES)
+
+
+def outputs(components: dict[str, gr.components.Component]) -> list[gr.components.Component]:
+    """The view's components in `RunView` order; every field must have one."""
+    missing = [name for name in NAMES if name not in components]
+    if missing:
+        raise KeyError(f"RunView fields without a component: {', '.join(missing)}")
+    return [components[name] for name in NAMES]
+
+
+def build() -> dict[str, gr.components.Component]:
+    """The live part of the view (status, stages, charts, result tables), created in the current layout; the
+    Train tab adds the result box, STS-B table, data source and Cancel button under their `RunView` names."""
+    c: dict[str, gr.components.Component] = {}
+    c["status"] = gr.Markdown(charts.status_text("", []), elem_id="status")
+    c["stages"] = gr.Markdown(elem_id="stages", visible=False)
+    with gr.Row():
+        # Born empty (None), not as an empty frame: a colour plot born empty keeps an empty colour domain.
+        # Colour by stage: each pipeline stage counts its steps from 1 again, so one line would zig-zag.
+        c["loss"] = gr.LinePlot(None, x="step", y="loss", color="stage", title="Training loss", x_title="step",
+                                y_title="loss", height=250, elem_id="loss-plot", tooltip="all")
+        c["evals"] = gr.LinePlot(None, x="step", y="spearman", color="series", title="STS-B spearman (cosine)",
+                                 x_title="step", y_title="spearman", height=250, elem_id="eval-plot", tooltip="all")
+    with gr.Column(visible=False, elem_id="run-tables") as c["tables_box"]:
+        for i in range(MAX_TABLES):
+            c[f"table_{i}_text"] = gr.Markdown(elem_classes="lab-note", elem_id=f"run-table-{i}-text")
+            with gr.Row():
+                c[f"table_{i}_plot"] = gr.BarPlot(None, x="x", y="y", height=220, sort="x", visible=False,
+                                                  elem_id=f"run-table-{i}-plot")
+                c[f"table_{i}_frame"] = gr.Dataframe(interactive=False, wrap=True, max_height=300, visible=False,
+                                                     elem_id=f"run-table-{i}")
+    return c
 
 
 def poll(job_id: str | None, seen: str | None):
@@ -39,33 +104,34 @@ def poll(job_id: str | None, seen: str | None):
         return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
     snap = service.snapshot(job_id)
     if snap is None:
-        return (*render(None), gr.Timer(active=False), "none")
-    return (*_view(snap), gr.Timer(active=snap.status in LIVE), key)
+        return (*render(None).values(), gr.Timer(active=False), "none")
+    return (*_view(snap).values(), gr.Timer(active=snap.status in LIVE), key)
 
 
 def progress_view(job_id: str | None) -> tuple[str, bytes] | None:
-    """(progress key, JSON of [status, loss chart, eval chart, stage list]) of a live run, for the change-key
-    route to hand to tabs whose progress key is behind; None for a finished or unknown run, whose view is only
-    ever the full poll's. Built once per run version and shared by every tab."""
+    """(progress key, JSON of the view's PROGRESS fields) of a live run, for the change-key route to hand to tabs
+    whose progress key is behind; None for a finished or unknown run, whose view is only ever the full poll's.
+    Built once per run version and shared by every tab."""
     snap = service.snapshot(job_id)
     if snap is None or snap.status not in LIVE:
         return None
 
-    def build(_queue_length: int) -> tuple[str, bytes]:
+    def build_json(_queue_length: int) -> tuple[str, bytes]:
         parts = _parts(snap)
-        body = orjson.dumps([parts.status, parts.loss_payload, parts.evals_payload, parts.stages])  # NaN → null
+        body = orjson.dumps([parts.progress[name] for name in PROGRESS])  # NaN → null
         return f"{snap.run_id}:{snap.version}", body
 
-    return _cached("progress", snap, build)
+    return _cached("progress", snap, build_json)
 
 
-def render(job_id: str | None) -> tuple[Any, ...]:
-    """The whole view for a run, in `TrainTab.view` order."""
+def render(job_id: str | None) -> RunView:
+    """The whole view for a run (an empty one when there is no such run)."""
     snap = service.snapshot(job_id)
     if snap is None:
-        return (charts.status_text("", []), None, None, gr.Column(visible=False), None, "",
-                gr.Button(interactive=False), gr.Markdown("", visible=False), gr.Column(visible=False), "", None,
-                None, "", None)
+        return RunView(status=charts.status_text("", []), loss=None, evals=None,
+                       stages=gr.Markdown("", visible=False), tables_box=gr.Column(visible=False),
+                       **_table_slots({}), result_box=gr.Column(visible=False), sts_table=None, source="",
+                       cancel=gr.Button(interactive=False))
     return _view(snap)
 
 
@@ -73,12 +139,8 @@ def render(job_id: str | None) -> tuple[Any, ...]:
 class _Parts:
     """A run's view as plain values, computed once per run version."""
 
-    status: str
-    loss: pd.DataFrame | None
-    evals: pd.DataFrame | None
-    loss_payload: dict | None  # the charts as gradio sends them, serialised once instead of once per tab
-    evals_payload: dict | None
-    stages: str
+    frames: dict[str, pd.DataFrame | None]  # the charts' data: loss, evals
+    progress: dict[str, Any]  # PROGRESS field -> its value as the route sends it (charts as gradio's payload)
     before: dict[str, float]
     after: dict[str, float]
     tables: dict[str, Any]
@@ -88,17 +150,17 @@ _cache: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _cached(kind: str, snap: Any, build):
-    """`build(queue_length)`; for live runs once per (run, version, queue place, queue length), shared by every
-    tab."""
-    queue_length = service.manager().queue_length() if snap.status == "queued" else 0
+def _cached(kind: str, snap: Any, build_value):
+    """`build_value(queue_length)`; for live runs once per (run, version, queue place, queue length), shared by
+    every tab."""
+    queue_length = service.queue_length() if snap.status == "queued" else 0
     if snap.status not in LIVE:
-        return build(queue_length)
+        return build_value(queue_length)
     key = (kind, snap.run_id, snap.version, snap.position, queue_length)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    value = build(queue_length)
+    value = build_value(queue_length)
     with _cache_lock:
         _cache[key] = value
         while len(_cache) > 128:
@@ -107,24 +169,19 @@ def _cached(kind: str, snap: Any, build):
 
 
 def _parts(snap: Any) -> _Parts:
-    def build(queue_length: int) -> _Parts:
+    def build_parts(queue_length: int) -> _Parts:
         events = list(snap.events)
-        loss, evals = charts.live_loss_frame(events), charts.live_eval_frame(events)
+        frames = {"loss": charts.live_loss_frame(events), "evals": charts.live_eval_frame(events)}
+        frames = {name: (frame if len(frame) else None) for name, frame in frames.items()}
         before, after = charts.metrics_of(events)
-        loss, evals = (loss if len(loss) else None), (evals if len(evals) else None)
-        return _Parts(
-            status=charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
-            loss=loss,
-            evals=evals,
-            loss_payload=_payload(loss),
-            evals_payload=_payload(evals),
-            stages=charts.stage_list(events, snap.status),
-            before=before,
-            after=after,
-            tables=charts.tables_of(events),
-        )
+        progress = {
+            "status": charts.status_text(snap.status, events, snap.position, queue_length, snap.message),
+            **{name: _payload(frame) for name, frame in frames.items()},
+            "stages": charts.stage_list(events, snap.status),
+        }
+        return _Parts(frames, progress, before, after, charts.tables_of(events))
 
-    return _cached("parts", snap, build)
+    return _cached("parts", snap, build_parts)
 
 
 _PLOT = gr.LinePlot(render=False)  # only its postprocess is used: a frame → the payload a LinePlot sends
@@ -135,38 +192,53 @@ def _payload(frame: pd.DataFrame | None) -> dict | None:
     return None if frame is None else _PLOT.postprocess(frame).model_dump()
 
 
-def _view(snap: Any) -> tuple[Any, ...]:
+def _view(snap: Any) -> RunView:
     return _cached("view", snap, lambda _queue_length: _render(snap))
 
 
-def _render(snap: Any) -> tuple[Any, ...]:
+def _render(snap: Any) -> RunView:
     p = _parts(snap)
     done = snap.status not in LIVE
-    silver, comparison = p.tables.get("silver-labels"), p.tables.get("comparison")
+    loss, evals = p.frames["loss"], p.frames["evals"]
     # A pipeline's charts get fixed titles and colour maps, and all their categories from the first frame, so
     # the browser embeds each chart once and then only swaps its data. A plain run has one category: no map.
-    pipeline = bool(p.stages)
+    pipeline = bool(p.progress["stages"])
     # A plain run's step axis spans the whole run from its start, so the first points sit on a readable axis (a
     # lone "before" point otherwise gets a bare 0.000000 tick); a pipeline's stages each count their own steps.
     total = 0 if pipeline else charts.progress(snap.events)["total"]
     x_lim = [0, total] if total else None
-    return (
-        p.status,
-        gr.LinePlot(p.loss, color_map=charts.color_map(p.loss["stage"]) if pipeline else None, x_lim=x_lim,
-                    title="Training loss per stage" if pipeline else "Training loss")
-        if p.loss is not None or x_lim else None,  # started, no loss yet: the axis now, the points as they come
-        gr.LinePlot(p.evals, color_map=charts.color_map(p.evals["series"]) if pipeline else None, x_lim=x_lim,
-                    title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
-        if p.evals is not None else None,
-        gr.Column(visible=done and bool(p.before or service.has_model(snap.run_id))),
-        charts.sts_table(p.before, p.after) if (done and p.before) else None,
-        charts.source_text(list(snap.events)),
-        gr.Button(interactive=not done),
-        gr.Markdown(p.stages, visible=pipeline),
-        gr.Column(visible=bool(p.tables)),
-        charts.table_text(silver),
-        gr.BarPlot(charts.histogram_frame(silver), visible=True) if silver else gr.BarPlot(None, visible=False),
-        gr.Dataframe(charts.table_frame(silver), visible=True) if silver else gr.Dataframe(None, visible=False),
-        charts.table_text(comparison),
-        gr.Dataframe(charts.table_frame(comparison), visible=True) if comparison else gr.Dataframe(None, visible=False),
+    started = x_lim is not None  # started, no point yet: the axis now, the points as they come
+    return RunView(
+        status=p.progress["status"],
+        loss=gr.LinePlot(loss, color_map=charts.color_map(loss["stage"]) if pipeline else None, x_lim=x_lim,
+                         title="Training loss per stage" if pipeline else "Training loss")
+        if loss is not None or started else None,
+        evals=gr.LinePlot(evals, color_map=charts.color_map(evals["series"]) if pipeline else None, x_lim=x_lim,
+                          title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
+        if evals is not None else None,
+        stages=gr.Markdown(p.progress["stages"], visible=pipeline),
+        tables_box=gr.Column(visible=bool(p.tables)),
+        **_table_slots(p.tables),
+        result_box=gr.Column(visible=done and bool(p.before or service.has_model(snap.run_id))),
+        sts_table=charts.sts_table(p.before, p.after) if (done and p.before) else None,
+        source=charts.source_text(list(snap.events)),
+        cancel=gr.Button(interactive=not done),
     )
+
+
+def _table_slots(tables: dict[str, Any]) -> dict[str, Any]:
+    """The result-table slots, filled in the order the run's tables first appeared; each table's own chart spec
+    (`Table.chart`) decides whether its slot shows a bar chart. No pipeline's names here."""
+    out: dict[str, Any] = {}
+    shown = list(tables.values())[:MAX_TABLES]
+    for i in range(MAX_TABLES):
+        table = shown[i] if i < len(shown) else None
+        chart = getattr(table, "chart", None) or {}
+        out[f"table_{i}_text"] = charts.table_text(table)
+        out[f"table_{i}_plot"] = (
+            gr.BarPlot(charts.chart_frame(table), visible=True, title=chart.get("title", ""),
+                       x_title=chart.get("x_title", chart.get("x", "")),
+                       y_title=chart.get("y_title", chart.get("y", ""))) if chart else gr.BarPlot(None, visible=False))
+        out[f"table_{i}_frame"] = (gr.Dataframe(charts.table_frame(table), visible=True) if table is not None
+                                   else gr.Dataframe(None, visible=False))
+    return out

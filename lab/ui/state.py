@@ -12,17 +12,12 @@ import gradio as gr
 import pandas as pd
 
 from lab import service
-from lab.config import ConfigError
-from lab.explore import ExploreError
-from lab.models import ModelError
-from lab.publish import PublishError
-from lab.training.jobs import NotAllowed, QueueFull
+from lab.ui.routes import CHANGE_KEY_PATH
 
 JOB_STORAGE_KEY = "contrastive_lab_job"
 OWNER_STORAGE_KEY = "contrastive_lab_owner"
 POLL_S = 1.0
-USER_ERRORS = (ConfigError, ModelError, ExploreError, QueueFull, NotAllowed, PublishError, FileNotFoundError,
-               KeyError)
+USER_ERRORS = (*service.USER_ERRORS, FileNotFoundError, KeyError)
 
 CSS = """
 .gradio-container { max-width: 1400px !important; }
@@ -66,8 +61,6 @@ def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callab
     (`routes.WARMUP`). `progress`: the outputs of `run_view.progress_view` (status, loss chart, eval chart,
     stage list), which the tick sets itself from the route's answer when only the run's progress moved; without
     them any change calls `handler`, which should compare `service.any_change_key`."""
-    from lab.ui.routes import CHANGE_KEY_PATH
-
     key = gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key")
     boxes, args = [key], ["last"]
     if progress:

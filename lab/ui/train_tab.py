@@ -1,27 +1,18 @@
 """The Train tab: the form (model, recipe or your own upload, compatible losses, knobs), a preview of what the
-loss receives, Start/Cancel/export, and the layout of the live view that lab/ui/run_view.py fills (status,
-pipeline stages, loss and STS-B charts, result tables), followed with a gr.Timer.
+loss receives, Start/Cancel/export, and the live view of lab/ui/run_view.py (status, pipeline stages, charts,
+result tables), followed with a gr.Timer.
 """
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from lab import charts, service, user_data
-from lab.config import ConfigError
-from lab.losses import LOSSES
-from lab.models import ModelError
-from lab.recipes import RECIPES
-from lab.training.jobs import NotAllowed, QueueFull
-from lab.ui import upload_section
-from lab.ui.run_view import N_VIEW, poll, render
+from lab import service
+from lab.ui import run_view, upload_section
 from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
-from lab.ui.upload_section import recipe_choices
 
 # The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
 FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
@@ -29,19 +20,12 @@ FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs",
              "eval_split", "data_source", "matryoshka_dims", "group_by_length", "upload_id")
 KNOB_KEYS = tuple(service.knob_names())
 RECIPE_KNOB_KEYS = tuple(service.recipe_knob_names())
+# Every input of Start, by the name it has in the API (`/start` takes them as keywords): the form fields, the
+# loss knobs by name, the recipe knobs as `recipe_<name>` (a recipe knob may share a loss knob's name).
+INPUT_KEYS = (*FORM_KEYS, *KNOB_KEYS, *(f"recipe_{k}" for k in RECIPE_KNOB_KEYS))
 
 
-
-
-@dataclass
-class TrainTab:
-    job_id: gr.BrowserState
-    seen: gr.State
-    timer: gr.Timer
-    view: list[gr.components.Component]  # what `render` fills, in order
-
-
-def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
+def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
     d = service.DEFAULT_FORM
     form: dict[str, gr.components.Component] = {}
     knobs: dict[str, gr.components.Component] = {}
@@ -60,7 +44,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
                 form["hub_id"] = gr.Textbox("", label="…or a Hugging Face Hub model id (overrides the list)",
                                             placeholder="e.g. sentence-transformers/all-mpnet-base-v2", max_lines=1)
             upload = upload_section.build(owner)
-            form["recipe"] = gr.Dropdown(recipe_choices(), value=d["recipe"], label="Training data recipe")
+            form["recipe"] = gr.Dropdown(service.recipe_choices(), value=d["recipe"], label="Training data recipe")
             form["upload_id"] = gr.Textbox("", visible=False)
             recipe_md = gr.Markdown(service.recipe_text(d["recipe"]), elem_classes="lab-note")
             with gr.Row():
@@ -118,32 +102,12 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
 
         # --- right: the live view -----------------------------------------------------------------------
         with gr.Column(scale=7, min_width=420):
-            status = gr.Markdown(charts.status_text("", []), elem_id="status")
-            stages_md = gr.Markdown(elem_id="stages", visible=False)
-            with gr.Row():
-                # Born empty (None), not as an empty frame: a colour plot born empty keeps an empty colour domain.
-                # Colour by stage: each pipeline stage counts its steps from 1 again, so one line would zig-zag.
-                loss_plot = gr.LinePlot(None, x="step", y="loss", color="stage", title="Training loss",
-                                        x_title="step", y_title="loss", height=250, elem_id="loss-plot",
-                                        tooltip="all")
-                eval_plot = gr.LinePlot(None, x="step", y="spearman", color="series",
-                                        title="STS-B spearman (cosine)", x_title="step", y_title="spearman",
-                                        height=250, elem_id="eval-plot", tooltip="all")
-            with gr.Column(visible=False, elem_id="run-tables") as tables_box:
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        hist_md = gr.Markdown(elem_classes="lab-note")
-                        hist_plot = gr.BarPlot(None, x="bin", y="pairs", title="Silver labels",
-                                               x_title="cross-encoder score (bin start)", y_title="pairs", height=220,
-                                               elem_id="silver-plot", sort="x")
-                    with gr.Column(scale=2):
-                        hist_df = gr.Dataframe(interactive=False, elem_id="silver-table", max_height=260)
-                cmp_md = gr.Markdown(elem_classes="lab-note")
-                cmp_df = gr.Dataframe(interactive=False, elem_id="comparison", wrap=True)
-            with gr.Column(visible=False) as result_box:
-                sts_table = gr.Dataframe(label="STS-B before → after (pearson / spearman per similarity)",
-                                         elem_id="sts-table", interactive=False, wrap=True)
-                source_md = gr.Markdown(elem_classes="lab-note", elem_id="source")
+            view = run_view.build()
+            view["cancel"] = cancel_btn
+            with gr.Column(visible=False) as view["result_box"]:
+                view["sts_table"] = gr.Dataframe(label="STS-B before → after (pearson / spearman per similarity)",
+                                                 elem_id="sts-table", interactive=False, wrap=True)
+                view["source"] = gr.Markdown(elem_classes="lab-note", elem_id="source")
                 with gr.Row():
                     zip_btn = gr.Button("⬇ Download model (.zip)", size="sm")
                     code_btn = gr.Button("</> Show training code", size="sm")
@@ -157,10 +121,9 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
 
     for key, comp in form.items():  # stable ids for tests and screenshots
         comp.elem_id = f"form-{key}"
-    form_inputs = [form[k] for k in FORM_KEYS] + [knobs[k] for k in KNOB_KEYS] + [rknobs[k] for k in RECIPE_KNOB_KEYS]
-    view = [status, loss_plot, eval_plot, result_box, sts_table, source_md, cancel_btn, stages_md, tables_box,
-            hist_md, hist_plot, hist_df, cmp_md, cmp_df]
-    assert len(view) == N_VIEW
+    inputs = {**form, **knobs, **{f"recipe_{k}": c for k, c in rknobs.items()}}  # by API name
+    form_inputs = [inputs[k] for k in INPUT_KEYS]
+    outputs = run_view.outputs(view)
     upload.wire(form["recipe"], form["upload_id"])
 
     # --- form wiring (cheap, unqueued) ---------------------------------------------------------------
@@ -172,22 +135,22 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> TrainTab:
     preset.input(_on_preset, preset, form_inputs, queue=False, api_visibility="private")
     plan_out = [plan_md, roles_md, preview_df, preview_src]
     for comp in form_inputs:
-        comp.change(_plan, [owner, *form_inputs], plan_out, concurrency_limit=None, trigger_mode="always_last",
-                    show_progress="hidden", api_visibility="private")
-    demo.load(_plan, [owner, *form_inputs], plan_out, show_progress="hidden", api_visibility="private")
+        comp.change(_plan, [owner], plan_out, inputs_kwargs=inputs, concurrency_limit=None,
+                    trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+    demo.load(_plan, [owner], plan_out, inputs_kwargs=inputs, show_progress="hidden", api_visibility="private")
     demo.load(_on_load, None, form_inputs, queue=False, show_progress="hidden", api_visibility="private")
 
     # --- the job: start / poll / cancel ------------------------------------------------------------------
-    start_btn.click(start, [job_id, owner, *form_inputs], [job_id, timer, seen, *view], concurrency_limit=None,
-                    show_progress="minimal", api_name="start")
-    progress = [status, loss_plot, eval_plot, stages_md]  # what a new loss or evaluation point changes
-    follow(timer, job_id, poll, [job_id, seen], [*view, timer, seen], api_name="poll", progress=progress)
-    cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel")
-    demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
+    start_btn.click(start, [job_id, owner], [job_id, timer, seen, *outputs], inputs_kwargs=inputs,
+                    concurrency_limit=None, show_progress="minimal", api_name="start")
+    progress = [view[name] for name in run_view.PROGRESS]  # what a new loss or evaluation point changes
+    follow(timer, job_id, run_view.poll, [job_id, seen], [*outputs, timer, seen], api_name="poll",
+           progress=progress)
+    view["cancel"].click(cancel, [job_id, owner], view["status"], queue=False, api_name="cancel")
+    demo.load(run_view.poll, [job_id, gr.State(None)], [*outputs, timer, seen], show_progress="hidden",
               api_visibility="private")
     zip_btn.click(export_zip, [job_id, owner], zip_file, concurrency_limit=4, api_name="export_zip")
     code_btn.click(show_code, job_id, code, concurrency_limit=None, api_name="show_code")
-    return TrainTab(job_id, seen, timer, view)
 
 
 def _model_choices() -> list[tuple[str, str]]:
@@ -204,8 +167,8 @@ def _on_recipe(recipe: str, loss: str):
 
 
 def _loss_text(loss: str) -> str:
-    spec = LOSSES.get(loss)
-    return f"*What it optimises*: {spec.description}" if spec else ""
+    description = service.loss_description(loss)
+    return f"*What it optimises*: {description}" if description else ""
 
 
 def _on_loss(loss: str):
@@ -250,26 +213,25 @@ def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -
     return out
 
 
-def _split(values: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Form values in `form_inputs` order → (form fields, loss knobs, recipe knobs)."""
-    n, m = len(FORM_KEYS), len(FORM_KEYS) + len(KNOB_KEYS)
-    return (dict(zip(FORM_KEYS, values[:n], strict=True)), dict(zip(KNOB_KEYS, values[n:m], strict=True)),
-            dict(zip(RECIPE_KNOB_KEYS, values[m:], strict=True)))
+def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Start's inputs by API name → (form fields, loss knobs, recipe knobs)."""
+    return ({k: values.get(k) for k in FORM_KEYS}, {k: values.get(k) for k in KNOB_KEYS},
+            {k: values.get(f"recipe_{k}") for k in RECIPE_KNOB_KEYS})
 
 
-def _plan(owner: str | None, *values: Any):
+def _plan(owner: str | None, **values: Any):
     """Estimate + preview for the current form; problems are shown inline, never raised."""
     form, knobs, rknobs = _split(values)
     try:
-        config = user_data.build_run_config(form, knobs, rknobs, owner or "")
-    except (ConfigError, ModelError) as exc:
+        config = service.uploads.build_run_config(form, knobs, rknobs, owner or "")
+    except service.ConfigError as exc:
         return f"**Check the settings**: {exc}", gr.skip(), gr.skip(), gr.skip()
     try:
         if config.upload_id:
-            rows, source, available = user_data.upload_preview(
+            rows, source, available = service.uploads.upload_preview(
                 config.upload_id, service.clean_owner(owner), config.recipe, config.seed, config.max_train_samples,
                 config.recipe_params)
-            prev = service.Preview(rows, user_data.roles_text(config.recipe), source, available)
+            prev = service.Preview(rows, service.uploads.roles_text(config.recipe), source, available)
         else:
             prev = service.preview(config.recipe, config.seed, config.max_train_samples, config.data_source,
                                    params=config.recipe_params)
@@ -280,7 +242,7 @@ def _plan(owner: str | None, *values: Any):
             f"about **{_fmt_s(est['total_s'])}** on this machine (training ≈ {_fmt_s(est['train_s'])}, "
             f"STS-B evals ≈ {_fmt_s(est['eval_s'])}); first loss point after ≈ {_fmt_s(est['first_loss_s'])}.")
     widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
-    if RECIPES[config.recipe].pipeline is not None:
+    if service.is_pipeline(config.recipe):
         plan += " A pipeline trains more than once (see the recipe's note): expect a few times that."
     return plan, prev.roles, gr.Dataframe(prev.rows, column_widths=widths), f"Source: {prev.source}"
 
@@ -291,31 +253,25 @@ def _fmt_s(seconds: float) -> str:
 
 # --- job handlers -----------------------------------------------------------------------------------------
 @user_errors
-def start(job_id: str | None, owner: str | None, *values: Any):
-    """Validate the form, queue the run, and return at once; the timer then follows it."""
+def start(job_id: str | None, owner: str | None, **values: Any):
+    """Validate the form (`values` by INPUT_KEYS name), queue the run, and return at once; the timer follows it."""
     if service.is_live(job_id):
         gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
-        return (gr.skip(),) * (3 + N_VIEW)
+        return (gr.skip(),) * (3 + run_view.N_VIEW)
     form, knobs, rknobs = _split(values)
-    config = user_data.build_run_config(form, knobs, rknobs, owner or "")
+    config = service.uploads.build_run_config(form, knobs, rknobs, owner or "")
     try:
         run_id = service.start(config, owner)
-    except QueueFull as exc:  # a limit, not an error: say so and leave the page as it is
+    except service.QueueFull as exc:  # a limit, not an error: say so and leave the page as it is
         gr.Warning(str(exc))
-        return (gr.skip(),) * (3 + N_VIEW)
-    return (run_id, gr.Timer(active=True), None, *render(run_id))
-
-
-# Name the API parameters after the form keys, so gradio_client can call /start with keywords.
-start.__signature__ = inspect.Signature(
-    [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-     for n in ("job_id", "owner", *FORM_KEYS, *KNOB_KEYS, *(f"recipe_{k}" for k in RECIPE_KNOB_KEYS))])
+        return (gr.skip(),) * (3 + run_view.N_VIEW)
+    return (run_id, gr.Timer(active=True), None, *run_view.render(run_id).values())
 
 
 def cancel(job_id: str | None, owner: str | None = None) -> str:
     try:
         cancelled = service.cancel(job_id, owner)
-    except NotAllowed as exc:
+    except service.NotAllowed as exc:
         raise gr.Error(str(exc)) from None
     if cancelled:
         gr.Info("Cancel requested: the run stops after the current step and keeps the model so far.")

@@ -10,13 +10,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from lab import service, user_data
-from lab.config import ConfigError
-from lab.recipes import RECIPES
-from lab.upload import UPLOAD_FORMATS, max_upload_bytes
+from lab import service
 
 FILE_TYPES = [".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"]
-DEFAULT_FORMAT = "pair" if "pair" in UPLOAD_FORMATS else UPLOAD_FORMATS[0]
+DEFAULT_FORMAT = "pair" if "pair" in service.uploads.UPLOAD_FORMATS else service.uploads.UPLOAD_FORMATS[0]
 
 
 @dataclass
@@ -35,27 +32,19 @@ class UploadSection:
                            [recipe, upload_id, self.status], concurrency_limit=4, api_name="use_upload")
 
 
-def recipe_choices(upload_recipe: str | None = None, upload_name: str = "") -> list[tuple[str, str]]:
-    """The form's recipes: built-in ones (pipelines marked), and `upload-*` only once this page used an upload."""
-    out = [(f"{k} ({r.format_key}{', pipeline' if r.pipeline else ''})", k)
-           for k, r in RECIPES.items() if not r.uses_upload]
-    if upload_recipe in RECIPES:
-        out.append((f"{upload_recipe}: your file {upload_name}".strip(), upload_recipe))
-    return out
-
-
 def build(owner: gr.BrowserState) -> UploadSection:
     table, name = gr.State(None), gr.State("")
     with gr.Accordion("Your own data (CSV, TSV, JSONL or parquet)", open=False, elem_id="upload-section"):
-        gr.Markdown(f"Upload a file (at most {max_upload_bytes() / 1e6:.0f} MB) whose first line names the "
-                    "columns, choose its data format, and map columns to roles. The preview shows what the loss "
-                    "will get. Your upload is only visible to this browser.", elem_classes="lab-note")
+        limit_mb = service.uploads.max_upload_bytes() / 1e6
+        gr.Markdown(f"Upload a file (at most {limit_mb:.0f} MB) whose first line names the columns, "
+                    "choose its data format, and map columns to roles. The preview shows what the loss will get. "
+                    "Your upload is only visible to this browser.", elem_classes="lab-note")
         file = gr.File(label="File", file_types=FILE_TYPES, type="filepath", elem_id="upload-file", height=110)
-        fmt = gr.Dropdown(user_data.format_choices(), value=DEFAULT_FORMAT, label="Data format",
+        fmt = gr.Dropdown(service.uploads.format_choices(), value=DEFAULT_FORMAT, label="Data format",
                           elem_id="upload-format")
         with gr.Row():
             roles = [gr.Dropdown([], label=f"Role {i + 1}", elem_id=f"upload-role-{i}", visible=False,
-                                 allow_custom_value=False) for i in range(user_data.MAX_ROLES)]
+                                 allow_custom_value=False) for i in range(service.uploads.MAX_ROLES)]
         preview = gr.Dataframe(interactive=False, wrap=True, elem_id="upload-preview", max_height=260,
                                label="Preview (first rows, as the loss gets them)", visible=False)
         status = gr.Markdown(elem_id="upload-status")
@@ -75,13 +64,13 @@ def build(owner: gr.BrowserState) -> UploadSection:
 
 def _pickers(df: pd.DataFrame | None, format_key: str, mapping: dict[str, str]) -> list[Any]:
     columns = [str(c) for c in df.columns] if df is not None else []
-    roles = user_data.roles(format_key)
+    roles = service.uploads.roles(format_key)
     out = []
-    for i in range(user_data.MAX_ROLES):
+    for i in range(service.uploads.MAX_ROLES):
         if i < len(roles) and df is not None:
             col, role = roles[i]
-            out.append(gr.Dropdown(choices=[("— choose a column —", user_data.NONE), *[(c, c) for c in columns]],
-                                   value=mapping.get(col, user_data.NONE), label=f"{col}: {role}", visible=True,
+            out.append(gr.Dropdown(choices=[("— choose a column —", service.uploads.NONE), *[(c, c) for c in columns]],
+                                   value=mapping.get(col, service.uploads.NONE), label=f"{col}: {role}", visible=True,
                                    interactive=True))
         else:
             out.append(gr.Dropdown(choices=[], value=None, visible=False))
@@ -90,8 +79,8 @@ def _pickers(df: pd.DataFrame | None, format_key: str, mapping: dict[str, str]) 
 
 def _preview(df: pd.DataFrame, format_key: str, mapping: dict[str, str]) -> tuple[Any, Any]:
     """The preview table and whether 'Use this data' can be pressed (every role has a column)."""
-    frame = user_data.preview_frame(df, format_key, mapping)
-    complete = all(mapping.get(col) for col, _ in user_data.roles(format_key))
+    frame = service.uploads.preview_frame(df, format_key, mapping)
+    complete = all(mapping.get(col) for col, _ in service.uploads.roles(format_key))
     return gr.Dataframe(frame, visible=True), gr.Button(interactive=complete, variant="primary" if complete
                                                         else "secondary")
 
@@ -106,13 +95,13 @@ def on_file(path: str | None, format_key: str):
     if not path:
         return (*none, "", gr.Button(interactive=False))
     try:
-        read = user_data.read_file(path)
-    except ConfigError as exc:
+        read = service.uploads.read_file(path)
+    except service.ConfigError as exc:
         gr.Warning(str(exc))
         return (*none, _problem(exc), gr.Button(interactive=False))
     except OSError:
         return (*none, _problem("The uploaded file could not be read; upload it again."), gr.Button(interactive=False))
-    mapping = user_data.suggested(read.table, format_key)
+    mapping = service.uploads.suggested(read.table, format_key)
     frame, use_btn = _preview(read.table, format_key, mapping)
     notes = "".join(f"\n- {n}" for n in read.notes)
     text = (f"**{read.name}**: {len(read.table):,} rows, {len(read.table.columns)} columns "
@@ -129,7 +118,7 @@ def on_clear():
 def on_format(df: pd.DataFrame | None, format_key: str):
     if df is None:
         return (*_pickers(None, format_key, {}), gr.Dataframe(visible=False), gr.skip(), gr.Button(interactive=False))
-    mapping = user_data.suggested(df, format_key)
+    mapping = service.uploads.suggested(df, format_key)
     frame, use_btn = _preview(df, format_key, mapping)
     return (*_pickers(df, format_key, mapping), frame, "", use_btn)
 
@@ -137,7 +126,7 @@ def on_format(df: pd.DataFrame | None, format_key: str):
 def on_mapping(df: pd.DataFrame | None, format_key: str, *chosen: str | None):
     if df is None:
         return gr.skip(), gr.Button(interactive=False)
-    return _preview(df, format_key, user_data.mapping_from(format_key, list(chosen)))
+    return _preview(df, format_key, service.uploads.mapping_from(format_key, list(chosen)))
 
 
 def use(df: pd.DataFrame | None, name: str, format_key: str, *values: Any):
@@ -149,12 +138,12 @@ def use(df: pd.DataFrame | None, name: str, format_key: str, *values: Any):
     if not owner:
         raise gr.Error("This page has no session id yet; reload the page and try again.")
     try:
-        saved = user_data.use(df, format_key, user_data.mapping_from(format_key, list(chosen)), name, owner)
-    except ConfigError as exc:
+        saved = service.uploads.use(df, format_key, service.uploads.mapping_from(format_key, list(chosen)), name, owner)
+    except service.ConfigError as exc:
         gr.Warning(str(exc))
         return gr.skip(), gr.skip(), _problem(exc)
     notes = "".join(f"\n- {n}" for n in saved.notes)
     text = (f"✓ **Using {name}**: {saved.rows:,} rows as `{format_key}`; the recipe is now `{saved.recipe}`. "
             "Pick a loss and press **Start training**." + notes)
     gr.Info(f"Using {name}: {saved.rows:,} rows.")
-    return gr.Dropdown(choices=recipe_choices(saved.recipe, name), value=saved.recipe), saved.upload_id, text
+    return gr.Dropdown(choices=service.recipe_choices(saved.recipe, name), value=saved.recipe), saved.upload_id, text

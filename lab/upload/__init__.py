@@ -7,7 +7,7 @@ Flow: limits/errors (shared) → read + parse (bytes → table) → mapping + ce
 
 from __future__ import annotations
 
-from lab.upload.errors import UploadError, display_name
+from lab.errors import UploadError
 from lab.upload.limits import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ROWS,
@@ -22,8 +22,9 @@ from lab.upload.limits import (
     max_upload_bytes,
     max_upload_rows,
 )
-from lab.upload.load import load_upload, make_upload_recipe
+from lab.upload.load import load_upload
 from lab.upload.mapping import UploadResult, apply_mapping, parse_mapping, preview, suggest_mapping
+from lab.upload.messages import display_name
 from lab.upload.read import read_table
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
     "display_name",
     "load_upload",
     "log",
-    "make_upload_recipe",
     "max_upload_bytes",
     "max_upload_rows",
     "parse_mapping",

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lab.upload.errors import UploadError, _q
+from lab.errors import UploadError
 from lab.upload.limits import MAX_CLASSES, NLI_LABELS, RESCALE_MIN_SHARE
+from lab.upload.messages import _q
 
 
 def _missing(value: Any) -> bool:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 import os
 
-from lab.formats import FORMATS, DataFormat
-from lab.upload.errors import UploadError, _q
+from lab.errors import UploadError
+from lab.formats import FORMATS, UPLOAD_FORMATS, DataFormat
+from lab.upload.messages import _q
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,6 @@ MAX_CLASSES = 100  # class ids 0..99; more usually means a text column was chose
 PARQUET_EXPANSION = 10  # a parquet file may unpack to at most this many times the byte limit
 RESCALE_MIN_SHARE = 0.05  # scores above 1 read as a 0–5 scale only if at least this share of rows is above 1
 
-# Formats a user can upload. "denoise" is made from "single" sentences, never uploaded directly.
-UPLOAD_FORMATS: tuple[str, ...] = tuple(k for k in ("pair-class", "pair-score", "triplet", "pair", "single")
-                                        if k in FORMATS)
 NLI_LABELS = ("entailment", "neutral", "contradiction")  # the ids the built-in NLI recipes use
 
 

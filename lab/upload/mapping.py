@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lab.errors import UploadError
 from lab.formats import DataFormat
 from lab.upload.cells import _as_float, _blank_mask, _class_labels, _missing, _scores, _text_cells
-from lab.upload.errors import UploadError, _q, _rows_list
 from lab.upload.limits import MIN_ROWS, _format
+from lab.upload.messages import _q, _rows_list
 
 _ID_NAMES = {"id", "idx", "index", "rowid", "key", "pairid", "uid"}  # numbers, but never a label
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from lab.upload.errors import UploadError, _q, _size
+from lab.errors import UploadError
 from lab.upload.limits import MAX_COLUMNS
+from lab.upload.messages import _q, _size
 
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 _PANDAS_INDEX = re.compile(r"__index_level_\d+__")

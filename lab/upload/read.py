@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lab.upload.errors import UploadError, _extension, _q, _size, display_name
+from lab.errors import UploadError
 from lab.upload.limits import PARQUET_EXPANSION, max_upload_bytes, max_upload_rows
+from lab.upload.messages import _extension, _q, _size, display_name
 from lab.upload.parse import _check_names, _read_csv, _read_json, _read_parquet
 
 _KINDS = {"csv": "csv", "tsv": "tsv", "tab": "tsv", "txt": None, "jsonl": "jsonl", "ndjson": "jsonl",

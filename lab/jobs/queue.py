@@ -1,0 +1,285 @@
+"""The job queue: one worker thread runs jobs FIFO (one trainer at a time); the one global mutable thing.
+
+A job is submitted with a validated RunConfig, gets an unguessable id, and from then on is described
+only by its status and its immutable events, which are also appended to the run store as they happen.
+Cancel works while queued (the job is skipped) and while running (cooperative stop). An exception in
+a job never stops the worker. The runner runs in the worker thread; the app wraps it with
+`isolation.isolated` so that each run has its own process.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import secrets
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.config import RunConfig
+from lab.errors import NotAllowed, QueueFull
+from lab.events import Eval, Event, Failed, Finished, Log, Stage
+from lab.jobs.dispatch import run_job
+from lab.jobs.outcome import describe_failure, lower_priority, metrics_of, release_memory
+from lab.store import RunStore
+from lab.training.context import Cancelled, JobContext
+
+log = logging.getLogger(__name__)
+
+Runner = Callable[[RunConfig, Any], Finished]
+
+
+@dataclass
+class Job:
+    run_id: str
+    config: RunConfig
+    owner: str = ""
+    status: str = "queued"
+    events: list[Event] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    message: str = ""
+    version: int = 0  # bumped on every change; pollers skip work when it is unchanged
+    layout: int = 0  # bumped on every change but progress (a loss or evaluation point, a stage): status, tables, end
+
+    def changed(self, progress_only: bool = False) -> None:
+        self.version += 1
+        if not progress_only:
+            self.layout += 1
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    run_id: str
+    status: str
+    config: dict[str, Any]
+    events: tuple[Event, ...]
+    version: int
+    position: int | None  # 1-based place in the queue while queued
+    message: str
+    owner: str = ""
+
+
+
+
+class JobManager:
+    def __init__(
+        self,
+        store: RunStore,
+        runner: Runner = run_job,
+        max_queue: int = 100,
+        max_waiting_per_owner: int = 1,
+    ) -> None:
+        self.store = store
+        self.runner = runner
+        self.max_queue = max_queue  # waiting jobs, all users together
+        self.max_waiting_per_owner = max_waiting_per_owner  # waiting jobs per owner (0: no limit)
+        self._jobs: dict[str, Job] = {}
+        self._queue: collections.deque[str] = collections.deque()
+        self._cv = threading.Condition()
+        self._closed = False
+        store.mark_interrupted()
+        self._worker = threading.Thread(target=self._work, name="lab-worker", daemon=True)
+        self._worker.start()
+
+    # --- API used by the CLI and the UI --------------------------------------------------------
+    def submit(self, config: RunConfig, owner: str = "") -> str:
+        with self._cv:
+            if len(self._queue) >= self.max_queue:
+                raise QueueFull(f"The training queue is full ({self.max_queue} waiting). Try again later.")
+            waiting = sum(1 for rid in self._queue if self._jobs[rid].owner == owner)
+            if owner and self.max_waiting_per_owner and waiting >= self.max_waiting_per_owner:
+                raise QueueFull(
+                    f"You already have {waiting} run(s) waiting in the queue (limit {self.max_waiting_per_owner}). "
+                    "Wait for it to start, or cancel it."
+                )
+            run_id = secrets.token_hex(12)
+            self.store.create(run_id, config.to_dict(), owner=owner, label=config.label)
+            self._jobs[run_id] = Job(run_id, config, owner)
+            self._queue.append(run_id)
+            self._cv.notify_all()
+        return run_id
+
+    def cancel(self, run_id: str, owner: str | None = None, admin: bool = False) -> bool:
+        """Ask a queued or running job to stop. False if there is no such live job.
+
+        With `owner` given, only that owner's job may be cancelled (NotAllowed otherwise); `admin` may cancel any.
+        """
+        with self._cv:
+            job = self._jobs.get(run_id)
+            if job is None or job.status not in ("queued", "running"):
+                return False
+            if owner is not None and not admin and job.owner != owner:
+                raise NotAllowed("Only the person who started this run (or the instructor) can cancel it.")
+            job.stop.set()
+            if job.status == "queued":
+                self._queue.remove(run_id)
+                self._finish(job, "cancelled", "Cancelled while waiting in the queue.")
+            else:
+                job.message = "Stopping after the current step…"
+                job.changed()
+            return True
+
+    def snapshot(self, run_id: str) -> JobSnapshot | None:
+        """A consistent copy of a job's state; for stored runs not in memory, read from the store."""
+        with self._cv:
+            job = self._jobs.get(run_id)
+            if job is not None:
+                return JobSnapshot(
+                    job.run_id,
+                    job.status,
+                    job.config.to_dict(),
+                    tuple(job.events),
+                    job.version,
+                    self._position(run_id),
+                    job.message,
+                    job.owner,
+                )
+        record = self.store.load(run_id)
+        if record is None:
+            return None
+        return JobSnapshot(
+            run_id,
+            record.status,
+            record.config,
+            tuple(record.events),
+            -1,
+            None,
+            record.meta.get("message", ""),
+            record.meta.get("owner", ""),
+        )
+
+    def version(self, run_id: str) -> int | None:
+        with self._cv:
+            job = self._jobs.get(run_id)
+            return job.version if job else None
+
+    def keys(self, run_id: str) -> tuple[int, int, int | None, int] | None:
+        """(version, layout, queue position, queue length) of a job in memory, read together; None otherwise."""
+        with self._cv:
+            job = self._jobs.get(run_id)
+            if job is None:
+                return None
+            return job.version, job.layout, self._position(run_id), len(self._queue)
+
+    def position(self, run_id: str) -> int | None:
+        with self._cv:
+            return self._position(run_id)
+
+    def queue_length(self) -> int:
+        with self._cv:
+            return len(self._queue)
+
+    def active(self) -> list[str]:
+        with self._cv:
+            return [j.run_id for j in self._jobs.values() if j.status in ("queued", "running")]
+
+    def wait(self, run_id: str, timeout_s: float | None = None) -> str:
+        """Block until the job is no longer queued/running; returns its status."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._cv:
+            while True:
+                job = self._jobs.get(run_id)
+                if job is None or job.status not in ("queued", "running"):
+                    return job.status if job else "unknown"
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return job.status
+                self._cv.wait(left if left is not None else 1.0)
+
+    def delete(self, run_id: str, owner: str | None = None, admin: bool = False) -> bool:
+        """Remove a finished run from memory and disk (the owner's own, or any for the instructor)."""
+        with self._cv:
+            job = self._jobs.get(run_id)
+            record = self.store.load(run_id, with_events=False) if job is None else None
+            if job is None and record is None:
+                return False
+            status = job.status if job else record.status
+            run_owner = job.owner if job else record.meta.get("owner", "")
+            if status in ("queued", "running"):
+                raise NotAllowed("Cancel the run before deleting it.")
+            if owner is not None and not admin and run_owner != owner:
+                raise NotAllowed("Only the person who started this run (or the instructor) can delete it.")
+            self._jobs.pop(run_id, None)
+            self.store.delete(run_id)
+            return True
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            for run_id in list(self._queue):
+                self.cancel(run_id)
+            for job in self._jobs.values():
+                job.stop.set()
+            self._cv.notify_all()
+
+    # --- worker --------------------------------------------------------------------------------
+    def _position(self, run_id: str) -> int | None:
+        try:
+            return self._queue.index(run_id) + 1
+        except ValueError:
+            return None
+
+    def _emit(self, job: Job, event: Event) -> None:
+        try:
+            self.store.append_event(job.run_id, event)
+        except OSError as exc:  # a full disk must not kill the run's in-memory view
+            log.error("could not store event for %s: %s", job.run_id, exc)
+        with self._cv:
+            job.events.append(event)
+            if isinstance(event, Stage):
+                job.message = event.message
+            # A new stage changes only what the change-key route carries (status line, stage list): no full poll
+            job.changed(progress_only=isinstance(event, (Log, Eval, Stage)))
+            self._cv.notify_all()
+
+    def _finish(self, job: Job, status: str, message: str, metrics: dict | None = None) -> None:
+        # Called with self._cv held.
+        job.status, job.message = status, message
+        job.changed()
+        try:
+            if metrics is not None:
+                self.store.write_metrics(job.run_id, metrics)
+            self.store.update_meta(job.run_id, status=status, finished=time.time(), message=message)
+        except OSError as exc:
+            log.error("could not store final status of %s: %s", job.run_id, exc)
+        self._cv.notify_all()
+
+    def _work(self) -> None:
+        lower_priority()
+        while True:
+            with self._cv:
+                while not self._queue and not self._closed:
+                    self._cv.wait()
+                if self._closed:
+                    return
+                job = self._jobs[self._queue.popleft()]
+                job.status = "running"
+                job.changed()
+                self._cv.notify_all()
+            self.store.update_meta(job.run_id, status="running", started=time.time())
+            ctx = JobContext(job.run_id, self.store.run_dir(job.run_id), lambda e, j=job: self._emit(j, e), job.stop)
+            try:
+                result = self.runner(job.config, ctx)
+                self._emit(job, result)
+                with self._cv:
+                    message = (
+                        "Cancelled; the model as trained so far was saved." if result.status == "cancelled" else "Done."
+                    )
+                    self._finish(job, result.status, message, metrics_of(result))
+            except Cancelled:
+                with self._cv:
+                    self._finish(job, "cancelled", "Cancelled.")
+            except BaseException as exc:  # one bad job must never take the worker down
+                message = describe_failure(exc)
+                # a run in its own process (isolation.RunFailed) brings its own traceback and exception type
+                where = getattr(exc, "child_traceback", "") or traceback.format_exc()
+                log.warning("run %s failed: %s\n%s", job.run_id, message, where)
+                error_type = getattr(exc, "error_type", type(exc).__name__)
+                self._emit(job, Failed(message=message, error_type=error_type))
+                with self._cv:
+                    self._finish(job, "failed", message)
+            finally:
+                release_memory()

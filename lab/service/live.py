@@ -1,0 +1,134 @@
+"""The process-global JobManager (created lazily, queue limits from the environment) and the calls on
+live jobs: start, cancel, delete, snapshot, change keys.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from lab.config import RunConfig
+from lab.jobs.dispatch import run_job
+from lab.jobs.isolation import isolated
+from lab.jobs.queue import JobManager, JobSnapshot
+from lab.models import check_model
+from lab.paths import runs_dir
+from lab.service.access import clean_owner, new_owner
+from lab.store import RunStore, valid_run_id
+from lab.upload.saved import check_upload_access
+
+_lock = threading.Lock()
+_manager: JobManager | None = None
+
+
+def manager() -> JobManager:
+    """The one JobManager (and its worker thread) of this process, created on first use.
+
+    Queue limits come from the environment: LAB_MAX_QUEUE (waiting runs, everyone; default 100) and
+    LAB_MAX_WAITING_PER_SESSION (waiting runs per browser; default 1, 0 = no limit). Each run trains in its
+    own process (lab/training/isolation.py); LAB_RUN_PROCESS=0 trains in a thread of the server instead.
+    """
+    global _manager
+    with _lock:
+        if _manager is None:
+            runner = isolated(run_job) if run_in_process() else run_job
+            _manager = JobManager(RunStore(runs_dir()), runner=runner,
+                                  max_queue=_env_int("LAB_MAX_QUEUE", 100, low=1),
+                                  max_waiting_per_owner=_env_int("LAB_MAX_WAITING_PER_SESSION", 1, low=0))
+        return _manager
+
+
+def run_in_process() -> bool:
+    return os.environ.get("LAB_RUN_PROCESS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _env_int(name: str, default: int, low: int) -> int:
+    try:
+        value = int(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default  # a typo in the server's environment must not stop the app
+    return value if value >= low else default
+
+
+def store() -> RunStore:
+    return manager().store
+
+
+def reset_for_tests() -> None:
+    """Close the manager so the next call builds one on the current LAB_RUNS_DIR."""
+    global _manager
+    with _lock:
+        if _manager is not None:
+            _manager.close()
+        _manager = None
+
+
+def snapshot(run_id: str | None) -> JobSnapshot | None:
+    if not run_id or not isinstance(run_id, str):
+        return None
+    try:
+        return manager().snapshot(run_id)
+    except (KeyError, OSError, ValueError):
+        return None
+
+
+def change_keys(run_id: str | None) -> tuple[str, str]:
+    """(layout key, progress key): short strings that change whenever a tab following this run must render it
+    again — all of it (it starts, a table arrives, it ends, its queue place moves), or only its progress (a loss
+    or evaluation point, a new stage: the status line, charts and stage list the change-key route carries).
+
+    Cheap (memory only, no store read): open tabs ask for them every second over plain HTTP and call a gradio
+    poll only when one changes. "none": a malformed run id; "stored:<id>": not live in this process (a finished
+    run read from the store, or no such run: either way it does not change any more).
+    """
+    if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
+        return "none", "none"
+    keys = manager().keys(run_id)
+    if keys is None:
+        return f"stored:{run_id}", f"stored:{run_id}"
+    version, layout, position, queue_length = keys
+    waiting = f":{position}:{queue_length}" if position is not None else ""  # "3rd of 7" changes as others queue
+    return f"{run_id}:{layout}{waiting}", f"{run_id}:{version}"
+
+
+def change_key(run_id: str | None) -> str:
+    """The layout key of `change_keys`: changes with everything but progress (points and stages)."""
+    return change_keys(run_id)[0]
+
+
+def any_change_key(run_id: str | None) -> str:
+    """Both keys of `change_keys` in one: for a view that renders everything on every change (what a tab whose
+    `state.follow` takes no progress outputs compares)."""
+    return "|".join(change_keys(run_id))
+
+
+def start(config: RunConfig, owner: str | None = "") -> str:
+    """Queue a run for this owner; raises QueueFull (a limit is reached) or ModelError."""
+    check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker
+    if config.upload_id:
+        check_upload_access(config.upload_id, clean_owner(owner))
+    return manager().submit(config, owner=clean_owner(owner) or new_owner())
+
+
+def cancel(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:
+    """Stop a live run of this owner (any run for the instructor); NotAllowed for someone else's run."""
+    if not run_id or not isinstance(run_id, str):
+        return False
+    return manager().cancel(run_id, owner=clean_owner(owner), admin=admin)
+
+
+def delete_run(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:
+    """Delete a finished run (its folder too): the owner's own, or any for the instructor."""
+    if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
+        return False
+    return manager().delete(run_id, owner=clean_owner(owner), admin=admin)
+
+
+def is_live(run_id: str | None) -> bool:
+    snap = snapshot(run_id)
+    return snap is not None and snap.status in ("queued", "running")
+
+
+def queue_length() -> int:
+    """Runs waiting in the queue now (everyone's)."""
+    return manager().queue_length()

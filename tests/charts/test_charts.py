@@ -1,0 +1,99 @@
+"""lab.charts on hand-written events: frames, tables, status text, diffs, the scatter figure."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+from lab import charts
+from lab.events import Eval, Failed, Finished, Log, Stage, Started
+
+M = {"spearman_cosine": 0.5, "pearson_cosine": 0.4}
+
+
+def _events():
+    return [
+        Stage(name="data", message="Preparing data", t=100.0),
+        Eval(step=0, phase="before", metrics=M, elapsed_s=2.0, t=101.0),
+        Started(total_steps=10, train_rows=160, row_counts={"used": 160, "transformed": 999},
+                source={"name": "NLI", "origin": "bundled", "detail": "x.parquet", "note": ""}, device="cpu",
+                versions={}, t=102.0),
+        Stage(name="train", message="Training", t=102.0),
+        Log(step=2, total_steps=10, loss=3.0, lr=1e-5, epoch=0.2, samples_per_s=50.0, t=104.0),
+        Log(step=4, total_steps=10, loss=float("nan"), lr=1e-5, epoch=0.4, samples_per_s=50.0, t=106.0),
+        Eval(step=4, phase="during", metrics={"spearman_cosine": 0.6}, t=107.0),
+    ]
+
+
+def test_loss_and_eval_frames():
+    ev = _events()
+    loss = charts.loss_frame(ev)
+    assert list(loss.columns) == ["step", "loss"] and loss["step"].tolist() == [2]  # NaN dropped
+    evals = charts.eval_frame(ev)
+    assert evals["phase"].tolist() == ["before", "during"]
+    assert charts.loss_frame([]).empty and charts.eval_frame([]).empty
+
+
+def test_loss_frame_is_strided():
+    ev = [Log(step=i, total_steps=5000, loss=1.0, lr=0, epoch=0, samples_per_s=1) for i in range(5000)]
+    df = charts.loss_frame(ev)
+    assert len(df) <= charts.MAX_POINTS + 1 and df["step"].iloc[-1] == 4999
+
+
+def test_status_text_states():
+    ev = _events()
+    assert "position 2 of 3" in charts.status_text("queued", [], position=2, queue_length=3)
+    running = charts.status_text("running", ev, now=108.0)
+    assert "step 4/10" in running and "ETA" in running
+    assert "Preparing data" in charts.status_text("running", ev[:1], now=100.5)
+    done = ev + [Finished(status="completed", metrics_before=M, metrics_after=M, train_samples_per_s=1,
+                          train_runtime_s=1, steps=10, model_dir="m", t=130.0)]
+    assert "Done" in charts.status_text("completed", done) and "30 s" in charts.status_text("completed", done)
+    assert "boom" in charts.status_text("failed", [Failed(message="boom")])
+    assert "Start" in charts.status_text("", [])
+
+
+def test_progress_eta_counts_remaining_steps():
+    p = charts.progress(_events(), now=106.0)
+    assert p["step"] == 4 and p["total"] == 10
+    assert math.isclose(p["eta_s"], 6 * 1.0 + 2.0)  # 1 s/step for 6 steps + the final eval (as long as 'before')
+
+
+def test_sts_table_and_metrics():
+    ev = _events() + [Eval(step=10, phase="after", metrics={"spearman_cosine": 0.7}, t=120.0)]
+    before, after = charts.metrics_of(ev)
+    table = charts.sts_table(before, after)
+    assert table.loc[0, "similarity"] == "cosine" and math.isclose(table.loc[0, "Δ spearman"], 0.2)
+    assert len(table) == 4
+
+
+def test_source_text():
+    assert "bundled offline copy" in charts.source_text(_events())
+    assert charts.source_text([]) == ""
+
+
+def test_runs_frame_and_diff():
+    rec = SimpleNamespace(run_id="a" * 24, config={"model": "tiny-bert", "loss": "mnrl", "lr": 1e-4},
+                          meta={"status": "completed", "created": 0,
+                                "metrics": {"metrics_before": M, "metrics_after": {"spearman_cosine": 0.55}}})
+    df = charts.runs_frame([rec])
+    assert df.loc[0, "Δ"] == 0.05 and "STS after" in df.columns and df.loc[0, "model"] == "tiny-bert"
+    assert charts.runs_frame([]).empty
+    diff = charts.config_diff({"lr": 1e-4, "loss_params": {"scale": 20.0}, "model": "x"},
+                              {"lr": 2e-5, "loss_params": {"scale": 20.0}, "model": "x"})
+    assert diff["setting"].tolist() == ["lr"]
+    assert len(charts.config_diff({"a": 1}, {"a": 1}, only_changed=False)) == 1
+
+
+def test_overlays_have_run_column():
+    df = charts.overlay_loss({"r1": _events(), "r2": []})
+    assert set(df["run"]) == {"r1"}
+    assert list(charts.overlay_eval({}).columns) == ["step", "spearman", "phase", "run"]
+
+
+def test_scatter_figure_both_kinds():
+    fig = charts.scatter_figure([[0, 0], [1, 1], [2, 0]], ["a", "b", "a"], ["x", "y", "z"], "t")
+    assert len(fig.data) == 2 and fig.layout.height
+    fig = charts.scatter_figure([[0, 0], [1, 1]], [0.1, 0.9], ["x", "y"], "t", "score", continuous=True)
+    assert len(fig.data) == 1
+    assert charts.scatter_figure([], [], [], "empty") is not None

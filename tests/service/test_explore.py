@@ -1,0 +1,42 @@
+"""lab.explore: samples from the bundled data, and (slow) the embedding service on tiny-bert."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.service import explore
+
+
+@pytest.mark.parametrize("dataset", explore.DATASETS)
+def test_samples_are_repeatable_and_coloured(dataset):
+    a, b = explore.sample_sentences(dataset, 60, seed=3), explore.sample_sentences(dataset, 60, seed=3)
+    assert a.texts == b.texts and len(a.texts) == len(a.color) == len(a.hover) > 0
+    assert a.continuous == (dataset == "stsb")
+
+
+def test_unknown_things_are_explore_errors(tmp_path):
+    from lab.store import RunStore
+
+    with pytest.raises(explore.ExploreError):
+        explore.sample_sentences("nope")
+    with pytest.raises(explore.ExploreError):
+        explore.refs_for("run:" + "0" * 24, RunStore(tmp_path))
+    before, after = explore.refs_for("base:tiny-bert")
+    assert before.model == "tiny-bert" and after is None
+
+
+def test_neighbour_corpus_is_unique():
+    corpus = explore.neighbour_corpus(200)
+    assert len(corpus) == len(set(corpus)) == 200
+
+
+@pytest.mark.slow
+def test_embedding_service_on_tiny_bert():
+    fig_before, fig_after = explore.projection_figures("base:tiny-bert", "banking77", 60, "pca")
+    assert fig_after is None and len(fig_before.data) >= 2
+    first, second = explore.neighbour_tables("base:tiny-bert", "A man is playing a guitar.", 3)
+    assert len(first) == 3 and second is None and first["cosine"].is_monotonic_decreasing
+    same, _ = explore.pair_similarity("base:tiny-bert", "a cat", "a cat")
+    assert same == pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(explore.ExploreError):
+        explore.pair_similarity("base:tiny-bert", "", "x")
