@@ -42,12 +42,24 @@ def color_map(names: Iterable[str]) -> dict[str, str]:
 
 def staged_loss_frame(events: Iterable[Event]) -> pd.DataFrame:
     """(step, loss, stage): one curve per pipeline stage, since every stage counts its steps from 1 again."""
+    return _staged(events, "loss")
+
+
+def _staged(events: Iterable[Event], value: str) -> pd.DataFrame:
+    """(step, value, stage) of every Log event's `value`, one strided curve per stage."""
     by_stage: dict[str, list[tuple[int, float]]] = {}
     for e in events:
-        if isinstance(e, Log) and math.isfinite(e.loss):
-            by_stage.setdefault(e.stage or PLAIN_STAGE, []).append((e.step, e.loss))
-    parts = [_stride(pd.DataFrame(rows, columns=LOSS_COLUMNS)).assign(stage=name) for name, rows in by_stage.items()]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*LOSS_COLUMNS, "stage"])
+        if isinstance(e, Log) and math.isfinite(getattr(e, value)):
+            by_stage.setdefault(e.stage or PLAIN_STAGE, []).append((e.step, getattr(e, value)))
+    parts = [_stride(pd.DataFrame(rows, columns=["step", value])).assign(stage=name) for name, rows in by_stage.items()]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["step", value, "stage"])
+
+
+def lr_frame(events: Sequence[Event]) -> pd.DataFrame:
+    """(step, lr, stage): the learning rate the trainer used at each logged step (linear warm-up, then linear
+    decay), one curve per stage; like the live loss chart, every stage a pipeline plans is there from the start."""
+    plan = _plan(events)
+    return _with_categories(_staged(events, "lr"), "stage", plan.curves if plan else [])
 
 
 def live_loss_frame(events: Sequence[Event]) -> pd.DataFrame:

@@ -38,6 +38,7 @@ class RunView:
     status: Any = field(metadata=_PROGRESS)
     loss: Any = field(metadata=_PROGRESS)
     evals: Any = field(metadata=_PROGRESS)
+    lr: Any = field(metadata=_PROGRESS)
     stages: Any = field(metadata=_PROGRESS)
     tables_box: Any = None
     table_0_text: Any = None
@@ -81,6 +82,8 @@ def build() -> dict[str, gr.components.Component]:
                                 y_title="loss", height=250, elem_id="loss-plot", tooltip="all")
         c["evals"] = gr.LinePlot(None, x="step", y="spearman", color="series", title="STS-B spearman (cosine)",
                                  x_title="step", y_title="spearman", height=250, elem_id="eval-plot", tooltip="all")
+        c["lr"] = gr.LinePlot(None, x="step", y="lr", color="stage", title="Learning rate", x_title="step",
+                              y_title="learning rate", height=250, elem_id="lr-plot", tooltip="all")
     with gr.Column(visible=False, elem_id="run-tables") as c["tables_box"]:
         for i in range(MAX_TABLES):
             c[f"table_{i}_text"] = gr.Markdown(elem_classes="lab-note", elem_id=f"run-table-{i}-text")
@@ -128,7 +131,7 @@ def render(job_id: str | None) -> RunView:
     """The whole view for a run (an empty one when there is no such run)."""
     snap = service.snapshot(job_id)
     if snap is None:
-        return RunView(status=charts.status_text("", []), loss=None, evals=None,
+        return RunView(status=charts.status_text("", []), loss=None, evals=None, lr=None,
                        stages=gr.Markdown("", visible=False), tables_box=gr.Column(visible=False),
                        **_table_slots({}), result_box=gr.Column(visible=False), sts_table=None, source="",
                        cancel=gr.Button(interactive=False))
@@ -139,7 +142,7 @@ def render(job_id: str | None) -> RunView:
 class _Parts:
     """A run's view as plain values, computed once per run version."""
 
-    frames: dict[str, pd.DataFrame | None]  # the charts' data: loss, evals
+    frames: dict[str, pd.DataFrame | None]  # the charts' data: loss, evals, lr
     progress: dict[str, Any]  # PROGRESS field -> its value as the route sends it (charts as gradio's payload)
     before: dict[str, float]
     after: dict[str, float]
@@ -171,7 +174,8 @@ def _cached(kind: str, snap: Any, build_value):
 def _parts(snap: Any) -> _Parts:
     def build_parts(queue_length: int) -> _Parts:
         events = list(snap.events)
-        frames = {"loss": charts.live_loss_frame(events), "evals": charts.live_eval_frame(events)}
+        frames = {"loss": charts.live_loss_frame(events), "evals": charts.live_eval_frame(events),
+                  "lr": charts.lr_frame(events)}
         frames = {name: (frame if len(frame) else None) for name, frame in frames.items()}
         before, after = charts.metrics_of(events)
         progress = {
@@ -199,7 +203,7 @@ def _view(snap: Any) -> RunView:
 def _render(snap: Any) -> RunView:
     p = _parts(snap)
     done = snap.status not in LIVE
-    loss, evals = p.frames["loss"], p.frames["evals"]
+    loss, evals, lr = p.frames["loss"], p.frames["evals"], p.frames["lr"]
     # A pipeline's charts get fixed titles and colour maps, and all their categories from the first frame, so
     # the browser embeds each chart once and then only swaps its data. A plain run has one category: no map.
     pipeline = bool(p.progress["stages"])
@@ -216,6 +220,9 @@ def _render(snap: Any) -> RunView:
         evals=gr.LinePlot(evals, color_map=charts.color_map(evals["series"]) if pipeline else None, x_lim=x_lim,
                           title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
         if evals is not None else None,
+        lr=gr.LinePlot(lr, color_map=charts.color_map(lr["stage"]) if pipeline else None, x_lim=x_lim,
+                       title="Learning rate per stage" if pipeline else "Learning rate")
+        if lr is not None or started else None,
         stages=gr.Markdown(p.progress["stages"], visible=pipeline),
         tables_box=gr.Column(visible=bool(p.tables)),
         **_table_slots(p.tables),
