@@ -53,12 +53,6 @@ def hub_available(timeout_s: float = 1.5) -> bool:
     return ok
 
 
-def reset_cache() -> None:
-    global _cached
-    with _lock:
-        _cached = None
-
-
 def configure_offline() -> bool:
     """If the Hub is unreachable, put this process in offline mode so libraries fail fast instead of retrying.
 

@@ -20,7 +20,6 @@ from typing import Any
 from lab.events import Event, event_from_dict
 
 ACTIVE = ("queued", "running")
-FINAL = ("completed", "failed", "cancelled", "interrupted")
 _RUN_ID = re.compile(r"^[0-9a-f]{24}$")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import helpers
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -43,12 +45,11 @@ def url(tmp_path_factory):
     os.environ.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
                       LAB_RUNS_DIR=str(tmp_path_factory.mktemp("runs")),
                       GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp("gradio")))
-    from lab import service
     from lab.ui.app import build_app, launch
 
-    service.reset_for_tests()
+    helpers.reset_service()
     demo = build_app()
     local_url = launch(demo, quiet=True, server_port=None)
     yield local_url
     demo.close()
-    service.reset_for_tests()
+    helpers.reset_service()

@@ -18,6 +18,16 @@ def train_form_values(**changes: Any) -> dict[str, Any]:
     return values
 
 
+def reset_service() -> None:
+    """Close the app's JobManager so that the next service call builds one on the current LAB_RUNS_DIR."""
+    from lab.service import live
+
+    with live._lock:
+        if live._manager is not None:
+            live._manager.close()
+        live._manager = None
+
+
 def alive(pid: int) -> bool:
     """Whether a process exists and is not a zombie (which is dead, only not yet reaped)."""
     from pathlib import Path
@@ -32,12 +42,11 @@ def alive(pid: int) -> bool:
 def serve_fake_runs(runs_dir, runner, gate, monkeypatch):
     """Generator body for a fixture: service.manager() is a JobManager on `runs_dir` that runs `runner` (a fake
     that waits on `gate`); the gate is opened and the manager closed afterwards."""
-    from lab import service
     from lab.jobs.queue import JobManager
     from lab.service import live
     from lab.store import RunStore
 
-    service.reset_for_tests()
+    reset_service()
     manager = JobManager(RunStore(runs_dir), runner=runner)
     monkeypatch.setattr(live, "_manager", manager)
     gate.clear()

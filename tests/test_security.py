@@ -9,6 +9,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import helpers
 import httpx
 import pytest
 
@@ -24,14 +25,14 @@ def app(tmp_path_factory):
                       GRADIO_TEMP_DIR=str(gradio_tmp), LAB_INSTRUCTOR_SECRET="room-secret-4f9a")
     from lab.ui.app import build_app, launch
 
-    service.reset_for_tests()
+    helpers.reset_service()
     demo = build_app()
     url = launch(demo, quiet=True, server_port=None)
     (runs / "secret.txt").write_text("run store content", encoding="utf-8")
     yield url.rstrip("/"), runs, gradio_tmp
     demo.close()
     os.environ.pop("LAB_INSTRUCTOR_SECRET", None)
-    service.reset_for_tests()
+    helpers.reset_service()
 
 
 def test_launch_settings_keep_file_access_closed():

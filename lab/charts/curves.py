@@ -26,12 +26,6 @@ def _stride(df: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
     return df.iloc[keep].reset_index(drop=True)
 
 
-def loss_frame(events: Iterable[Event]) -> pd.DataFrame:
-    """(step, loss) of every Log event, strided to at most MAX_POINTS rows."""
-    rows = [(e.step, e.loss) for e in events if isinstance(e, Log) and math.isfinite(e.loss)]
-    return _stride(pd.DataFrame(rows, columns=LOSS_COLUMNS))
-
-
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 
 

@@ -32,7 +32,3 @@ def strip_retrieval(metrics: dict[str, float], name: str = "medquad") -> dict[st
             out[short] = float(value)
     return out
 
-
-def evaluate_retrieval(model, max_queries: int | None = None) -> dict[str, float]:
-    evaluator = medquad_evaluator(max_queries)
-    return strip_retrieval(evaluator(model), evaluator.name)

@@ -54,15 +54,6 @@ def store() -> RunStore:
     return manager().store
 
 
-def reset_for_tests() -> None:
-    """Close the manager so the next call builds one on the current LAB_RUNS_DIR."""
-    global _manager
-    with _lock:
-        if _manager is not None:
-            _manager.close()
-        _manager = None
-
-
 def snapshot(run_id: str | None) -> JobSnapshot | None:
     if not run_id or not isinstance(run_id, str):
         return None

@@ -9,7 +9,6 @@ from functools import wraps
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from lab import service
 from lab.ui.routes import CHANGE_KEY_PATH
@@ -93,10 +92,6 @@ def owner_state() -> gr.BrowserState:
 def ensure_owner(owner: str | None) -> str:
     """Keep a well-formed owner id; give a browser without one (or with a tampered one) a fresh one."""
     return service.clean_owner(owner) or service.new_owner()
-
-
-def empty_frame(*columns: str) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c not in ("phase", "run") else "object") for c in columns})
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -27,16 +27,16 @@ def _events():
 
 def test_loss_and_eval_frames():
     ev = _events()
-    loss = charts.loss_frame(ev)
-    assert list(loss.columns) == ["step", "loss"] and loss["step"].tolist() == [2]  # NaN dropped
+    loss = charts.staged_loss_frame(ev)
+    assert list(loss.columns) == ["step", "loss", "stage"] and loss["step"].tolist() == [2]  # NaN dropped
     evals = charts.eval_frame(ev)
     assert evals["phase"].tolist() == ["before", "during"]
-    assert charts.loss_frame([]).empty and charts.eval_frame([]).empty
+    assert charts.staged_loss_frame([]).empty and charts.eval_frame([]).empty
 
 
 def test_loss_frame_is_strided():
     ev = [Log(step=i, total_steps=5000, loss=1.0, lr=0, epoch=0, samples_per_s=1) for i in range(5000)]
-    df = charts.loss_frame(ev)
+    df = charts.staged_loss_frame(ev)
     assert len(df) <= charts.MAX_POINTS + 1 and df["step"].iloc[-1] == 4999
 
 

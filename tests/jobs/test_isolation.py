@@ -141,15 +141,14 @@ def test_the_child_exits_when_the_server_is_killed(tmp_path):
 
 
 def test_the_app_trains_in_a_process_unless_told_otherwise(monkeypatch):
-    from lab import service
     from lab.service import live
 
-    service.reset_for_tests()
+    helpers.reset_service()
     assert live.manager().runner.__name__ == "isolated_run_job"
-    service.reset_for_tests()
+    helpers.reset_service()
     monkeypatch.setenv("LAB_RUN_PROCESS", "0")
     assert live.manager().runner.__name__ == "run_job"
-    service.reset_for_tests()
+    helpers.reset_service()
 
 
 def test_offline_mode_set_after_the_fork_server_started_reaches_huggingface_hub(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import helpers
 import pytest
 
 from lab import service
@@ -108,7 +109,7 @@ def held(monkeypatch, tmp_path):
 
     monkeypatch.setenv("LAB_MAX_QUEUE", "3")
     monkeypatch.setenv("LAB_MAX_WAITING_PER_SESSION", "1")
-    service.reset_for_tests()
+    helpers.reset_service()
     real = service.manager()  # built from the env: check the limits, then swap in the fake runner
     assert (real.max_queue, real.max_waiting_per_owner) == (3, 1)
     real.close()
@@ -116,7 +117,7 @@ def held(monkeypatch, tmp_path):
     live._manager = JobManager(RunStore(tmp_path / "runs"), runner=runner, max_queue=3, max_waiting_per_owner=1)
     yield runner
     runner.release.set()
-    service.reset_for_tests()
+    helpers.reset_service()
 
 
 def _tiny(label: str = ""):
@@ -326,7 +327,7 @@ def test_progress_points_move_only_the_progress_key(tmp_path, monkeypatch):
         return Finished(status="completed", metrics_before={}, metrics_after={}, train_samples_per_s=1.0,
                         train_runtime_s=1.0, steps=1, model_dir="")
 
-    service.reset_for_tests()
+    helpers.reset_service()
     live._manager = JobManager(RunStore(tmp_path / "runs"), runner=runner)
     try:
         run_id = service.start(_tiny(), service.new_owner())
@@ -346,4 +347,4 @@ def test_progress_points_move_only_the_progress_key(tmp_path, monkeypatch):
         service.manager().wait(run_id, 5)
         assert service.change_keys(run_id)[0] != layout  # finishing is a layout change
     finally:
-        service.reset_for_tests()
+        helpers.reset_service()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import helpers
 import pandas as pd
 import pytest
 
@@ -51,7 +52,7 @@ def test_a_model_trained_on_an_upload_goes_only_to_its_owner():
     from lab.errors import NotAllowed, PublishError
     from lab.ui import compare_tab
 
-    service.reset_for_tests()
+    helpers.reset_service()
     alice, bob = service.new_owner(), service.new_owner()
     try:
         for run_id, upload_id in (("a" * 24, "u" * 32), ("b" * 24, "")):
@@ -68,7 +69,7 @@ def test_a_model_trained_on_an_upload_goes_only_to_its_owner():
         assert service.export_zip("a" * 24, alice).is_file()  # the owner may
         assert service.export_zip("b" * 24, bob).is_file()  # a built-in recipe's model: anyone may
     finally:
-        service.reset_for_tests()
+        helpers.reset_service()
 
 
 def test_config_requires_an_upload_id_exactly_for_upload_recipes():

@@ -143,8 +143,8 @@ def test_upload_train_pipeline_stages_and_evaluate_tab(url, browser, tmp_path):
     expect(page.locator("#loss-plot")).to_contain_text("gold-only", timeout=60_000)
     expect(page.locator("#status")).to_contain_text("Done", timeout=300_000)
     expect(page.locator("#stages")).not_to_contain_text("○")
-    expect(page.locator("#comparison")).to_contain_text("gold only", timeout=10_000)
-    expect(page.locator("#silver-plot .vega-embed").first).to_be_attached()
+    expect(page.locator("#run-table-1")).to_contain_text("gold only", timeout=10_000)
+    expect(page.locator("#run-table-0-plot .vega-embed").first).to_be_attached()
     # every stage's loss curve is drawn, in its own colour
     for stage in ("cross-encoder", "gold+silver", "gold-only"):
         expect(page.locator("#loss-plot")).to_contain_text(stage, timeout=10_000)

@@ -32,7 +32,8 @@ def _pipeline_events(upto: int = 4):
     if upto >= 2:
         ev += [Stage(name="label-silver", message="2/4 Label", t=4.0),
                Table(name="silver-labels", title="Silver", rows=[{"from": 0.0, "to": 0.5, "pairs": 3},
-                                                                 {"from": 0.5, "to": 1.0, "pairs": 5}], note="n", chart={"x": "from", "y": "pairs"})]
+                                                                 {"from": 0.5, "to": 1.0, "pairs": 5}], note="n",
+                     chart={"x": "from", "y": "pairs"})]
     if upto >= 3:
         ev += [Stage(name="gold+silver", message="3/4 Gold+silver", t=5.0),
                Eval(step=0, phase="before", metrics=M, model="base", t=5.0),
@@ -205,7 +206,8 @@ def test_upload_flow_good_file(tmp_path):
         user_data.build_run_config(form, {}, {}, OTHER)
     plan = train_tab._plan(OWNER, **train_form_values(recipe="upload-pair", loss="mnrl", upload_id=upload_id))
     assert "steps" in plan[0] and "Your upload: data.csv" in plan[3]
-    assert "another session" in train_tab._plan(OTHER, **train_form_values(recipe="upload-pair", upload_id=upload_id))[0]
+    other = train_tab._plan(OTHER, **train_form_values(recipe="upload-pair", upload_id=upload_id))
+    assert "another session" in other[0]
 
 
 @pytest.mark.parametrize(("content", "name", "message"), [

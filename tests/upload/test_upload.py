@@ -18,7 +18,6 @@ import pytest
 
 from lab.errors import UploadError
 from lab.formats import FORMATS
-from lab.upload.saved import load_saved_upload, save_upload
 from lab.upload import (
     UPLOAD_FORMATS,
     apply_mapping,
@@ -29,6 +28,7 @@ from lab.upload import (
     read_table,
     suggest_mapping,
 )
+from lab.upload.saved import load_saved_upload, save_upload
 
 UPLOAD_PKG = Path(__file__).resolve().parents[2] / "lab" / "upload"  # a package: every file is checked
 
