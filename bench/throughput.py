@@ -32,7 +32,7 @@ def plain_worker(args) -> dict:
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     from lab.evaluation.sts import evaluate_sts
-    from lab.paths import bundled_model_dir
+    from lab.host.paths import bundled_model_dir
     from lab.recipes import prepare
 
     rows = prepare("nli-triplets", seed=args.seed, max_rows=args.samples, data_source="offline").rows

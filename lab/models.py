@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import ModelError
-from lab.hub import hub_available
-from lab.paths import bundled_model_dir
+from lab.host.hub import hub_available
+from lab.host.paths import bundled_model_dir
 
 
 @dataclass(frozen=True)

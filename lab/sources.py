@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from lab.hub import hub_available
-from lab.paths import DATA_DIR
+from lab.host.hub import hub_available
+from lab.host.paths import DATA_DIR
 
 log = logging.getLogger(__name__)
 

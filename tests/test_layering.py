@@ -16,7 +16,7 @@ MAX_LINES = 300
 # The layers of lab/, bottom to top. A module may import its own package and anything in a lower layer; two
 # entries of one layer never import each other. (README.md, "How it is built", draws the same order.)
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "events", "formats", "paths", "hub", "hardware", "distributed", "projection"),
+    ("errors", "events", "formats", "host", "projection"),
     ("knobs",),
     ("sources",),
     ("upload",),

@@ -7,8 +7,8 @@ import argparse
 
 from lab.errors import ModelError
 from lab.formats import UPLOAD_FORMATS
+from lab.host.paths import runs_dir as default_runs_dir
 from lab.models import check_model
-from lab.paths import runs_dir as default_runs_dir
 from lab.store import RunStore, valid_run_id
 
 EXIT_USAGE = 2

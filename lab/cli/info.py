@@ -8,7 +8,7 @@ import time
 
 from lab.cli.args import CliError, _store, resolve_model
 from lab.evaluation import mteb, sts
-from lab.hub import configure_offline
+from lab.host.hub import configure_offline
 from lab.jobs.dispatch import is_pipeline
 from lab.losses import LOSSES, fitting_losses
 from lab.models import load_model

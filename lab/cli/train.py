@@ -18,11 +18,11 @@ from tqdm import tqdm
 
 from lab.cli.args import EXIT_RUN_FAILED, CliError, _store
 from lab.config import RunConfig, check_fit
-from lab.distributed import is_main, world_size
 from lab.errors import ConfigError
 from lab.evaluation.sts import format_table
 from lab.events import Eval, Failed, Finished, Log, Stage, Started, Table
-from lab.hub import configure_offline
+from lab.host.distributed import is_main, world_size
+from lab.host.hub import configure_offline
 from lab.jobs.queue import JobManager
 from lab.models import check_model
 from lab.recipes.upload import recipe_for

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lab.errors import ConfigError
-from lab.hub import hub_available
+from lab.host.hub import hub_available
 from lab.sources import load_banking77
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from typing import Any
 
 from lab.config import RunConfig
 from lab.events import Event, Finished
-from lab.hub import go_offline, offline_forced
+from lab.host.hub import go_offline, offline_forced
 from lab.jobs.outcome import lower_priority
 from lab.training.context import Cancelled, JobContext
 

@@ -20,8 +20,8 @@ import pandas as pd
 from lab.config import RunConfig
 from lab.evaluation.sts import make_evaluator
 from lab.events import Finished, Plan, Stage, Started, Table
+from lab.host.paths import bundled_model_dir
 from lab.models import check_model, load_model
-from lab.paths import bundled_model_dir
 from lab.recipes import prepare
 from lab.training.context import JobContext, checkpoint
 from lab.training.runner import (

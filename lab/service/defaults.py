@@ -9,8 +9,8 @@ from typing import Any
 
 from lab.config import RunConfig
 from lab.errors import ConfigError
-from lab.hardware import CPU, Profile, detect
-from lab.paths import runs_dir
+from lab.host.hardware import CPU, Profile, detect
+from lab.host.paths import runs_dir
 from lab.service.form import build_config
 from lab.service.presets import DEFAULT_FORM
 from lab.store import write_json_atomic
@@ -20,7 +20,7 @@ _FORM_NONE_IS_ZERO = ("max_seq_length", "eval_max_pairs", "max_train_samples")  
 
 
 def hardware_profile() -> Profile:
-    """lab.hardware.detect(), once per process. Until torch is loaded (the warm-up thread loads it, then calls
+    """lab.host.hardware.detect(), once per process. Until torch is loaded (the warm-up thread loads it, then calls
     this) a page load gets the CPU profile unless the environment names the hardware: never a 5 s import there.
     """
     global _profile

@@ -14,8 +14,8 @@ import pandas as pd
 
 from lab.charts import scatter_figure
 from lab.errors import ExploreError
+from lab.host.paths import DATA_DIR
 from lab.models import load_model
-from lab.paths import DATA_DIR
 from lab.projection import project_2d
 from lab.service.live import store as run_store
 

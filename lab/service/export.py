@@ -11,9 +11,9 @@ import textwrap
 from pathlib import Path
 
 from lab.config import RunConfig
+from lab.host.paths import DATA_DIR
 from lab.losses import LOSSES
 from lab.models import CATALOG
-from lab.paths import DATA_DIR
 from lab.recipes import RECIPES
 
 _KEEP_EXPORTS = 5

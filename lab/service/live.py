@@ -8,11 +8,11 @@ import os
 import threading
 
 from lab.config import RunConfig
+from lab.host.paths import runs_dir
 from lab.jobs.dispatch import run_job
 from lab.jobs.isolation import isolated
 from lab.jobs.queue import JobManager, JobSnapshot
 from lab.models import check_model
-from lab.paths import runs_dir
 from lab.service.access import clean_owner, new_owner
 from lab.store import RunStore, valid_run_id
 from lab.upload.saved import check_upload_access

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from lab.errors import PublishError
-from lab.hub import hub_available
+from lab.host.hub import hub_available
 from lab.store import RunStore
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lab.config import RunConfig
-from lab.distributed import ddp_backend, is_main, world_size
 from lab.errors import ConfigError
 from lab.evaluation.sts import make_evaluator, strip_metrics
 from lab.events import Eval, Finished, Stage, Started
+from lab.host.distributed import ddp_backend, is_main, world_size
 from lab.losses import LOSSES, BuildContext
 from lab.models import load_model
 from lab.recipes import prepare

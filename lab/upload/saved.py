@@ -17,7 +17,7 @@ import pandas as pd
 
 from lab.errors import ConfigError
 from lab.formats import UPLOAD_FORMATS
-from lab.paths import runs_dir
+from lab.host.paths import runs_dir
 from lab.sources import SourceInfo
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{24}$")

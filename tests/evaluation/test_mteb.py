@@ -104,7 +104,7 @@ def test_offline_route_matches_mteb_loading_the_parquet_itself(offline_result, t
     import mteb
     from mteb.abstasks.classification import AbsTaskClassification
 
-    from lab.paths import DATA_DIR
+    from lab.host.paths import DATA_DIR
 
     stock = mteb.get_task("Banking77Classification")
     files = {s: str(DATA_DIR / f"banking77_{s}.parquet") for s in ("train", "test")}

@@ -164,7 +164,7 @@ def test_offline_mode_set_after_the_fork_server_started_reaches_huggingface_hub(
 
         if __name__ == "__main__":
             start_server()  # the fork server starts with this environment: the Hub "online"
-            os.environ["HF_HUB_OFFLINE"] = "1"  # what lab.hub.configure_offline does when the Hub is unreachable
+            os.environ["HF_HUB_OFFLINE"] = "1"  # what lab.host.hub.configure_offline does when the Hub is unreachable
             manager = JobManager(RunStore({str(tmp_path / "runs")!r}), runner=isolated(helpers.child_reports_offline))
             run_id = manager.submit(RunConfig(model="tiny-bert"))
             assert manager.wait(run_id, 120) == "completed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: lab/host/paths.py → ../../
 ASSETS_DIR = ROOT / "assets"
 DATA_DIR = ASSETS_DIR / "data"
 

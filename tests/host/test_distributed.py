@@ -15,7 +15,7 @@ from lab.events import Finished, Log, Started
 from lab.store import RunStore
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from lab import hub
+from lab.host import hub
 
 
 def test_offline_env_answers_without_probing(monkeypatch):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lab import hardware
 from lab.config import RunConfig
+from lab.host import hardware
 
 
 def test_profiles_are_valid_run_configs():
