@@ -5,6 +5,7 @@ what it is for, no file grows past ~300 lines."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,33 @@ def test_trust_remote_code_is_never_enabled():
     for path in _modules():
         enabled = "trust_remote_code=" + "True"  # spelt in two parts so repository greps find only real uses
         assert enabled not in path.read_text(encoding="utf-8").replace(" ", ""), path
+
+
+def readme_modules(readme: str) -> set[str]:
+    """The modules README's "How it is built" block names, as paths under lab/ ("upload/read.py", "config.py")."""
+    block = readme.split("## How it is built", 1)[1].split("```", 2)[1]
+    names, package, package_indent, inside = set(), "", -1, False
+    for line in block.splitlines():
+        indent, tokens = len(line) - len(line.lstrip()), line.split()
+        if not tokens:
+            continue
+        if tokens[0] == "lab/":
+            inside = True
+            continue
+        if inside and indent == 0:
+            break
+        if not inside:
+            continue
+        if tokens[0].endswith("/"):
+            package, package_indent = tokens[0][:-1], indent
+        elif indent <= package_indent:
+            package, package_indent = "", -1
+        for name in re.findall(r"\b([a-z0-9_]+\.py)\b", line):
+            names.add(f"{package}/{name}" if package else name)
+    return names
+
+
+def test_the_readme_lists_every_module_of_the_tree():
+    tree = {str(p.relative_to(LAB)) for p in LAB.rglob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    listed = readme_modules((LAB.parent / "README.md").read_text(encoding="utf-8"))
+    assert sorted(tree - listed) == [] and sorted(listed - tree) == []
