@@ -56,7 +56,7 @@ def serve_fake_runs(runs_dir, runner, gate, monkeypatch):
     monkeypatch.setattr(live, "_manager", None)
 
 
-# --- runners for a run's own process (lab/training/isolation.py): module-level, so a child can import them --------
+# --- runners for a run's own process (lab/jobs/isolation.py): module-level, so a child can import them --------
 def _finished(status: str = "completed"):
     from lab.events import Finished
 

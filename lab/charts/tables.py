@@ -1,5 +1,5 @@
-"""Result tables: a run's Table events as frames (and a histogram's bins), and evaluation jobs' results with
-one row per model.
+"""Result tables: a run's Table events as frames (and the bar chart a table's own spec asks for), and evaluation
+jobs' results with one row per model.
 """
 
 from __future__ import annotations

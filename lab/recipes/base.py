@@ -23,7 +23,7 @@ class Recipe:
     # A model-based step run after max_train_samples is applied (e.g. hard-negative mining), so that a
     # small run never pays for the whole corpus: (rows, seed, **knobs) -> format rows.
     enrich: Callable[..., pd.DataFrame] | None = None
-    # Rows come from a checked upload (lab/recipes/upload.py), named by the run's `upload_id`.
+    # Rows come from a checked upload (lab/upload/saved.py), named by the run's `upload_id`.
     uses_upload: bool = False
 
     @property

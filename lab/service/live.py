@@ -26,7 +26,7 @@ def manager() -> JobManager:
 
     Queue limits come from the environment: LAB_MAX_QUEUE (waiting runs, everyone; default 100) and
     LAB_MAX_WAITING_PER_SESSION (waiting runs per browser; default 1, 0 = no limit). Each run trains in its
-    own process (lab/training/isolation.py); LAB_RUN_PROCESS=0 trains in a thread of the server instead.
+    own process (lab/jobs/isolation.py); LAB_RUN_PROCESS=0 trains in a thread of the server instead.
     """
     global _manager
     with _lock:

@@ -28,7 +28,7 @@ _HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-stor
 def answer(job_id: str, progress: str | None = None) -> bytes:
     """{"key": …, "progress": …}: see `service.change_keys` ({"key"} of the warm-up's state for `WARMUP`);
     "none" for a malformed id, never an error. With `progress` (the progress key the tab has) behind the run's,
-    a live run's answer carries "view": [status, loss chart, eval chart, stage list] (`run_view.progress_view`),
+    a live run's answer carries "view": the run view's progress fields (`run_view.PROGRESS`: status, charts, stages),
     and "progress" is that view's key. Reads memory under short locks (the view is built once per run version),
     so it runs on the event loop without a thread hop.
     """

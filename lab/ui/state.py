@@ -57,9 +57,9 @@ def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callab
            outputs: list, *, progress: list | None = None, **event_kwargs: Any) -> None:
     """Wire a following timer: each tick asks the cheap change-key route from the browser; only a changed key
     calls `handler` (queue=False). `what` is the component holding a job id, or a fixed name the route knows
-    (`routes.WARMUP`). `progress`: the outputs of `run_view.progress_view` (status, loss chart, eval chart,
-    stage list), which the tick sets itself from the route's answer when only the run's progress moved; without
-    them any change calls `handler`, which should compare `service.any_change_key`."""
+    (`routes.WARMUP`). `progress`: the components of `run_view.PROGRESS` (status, charts, stage list), in that
+    order, which the tick sets itself from the route's answer when only the run's progress moved; without them
+    any change calls `handler`, which should compare `service.any_change_key`."""
     key = gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key")
     boxes, args = [key], ["last"]
     if progress:

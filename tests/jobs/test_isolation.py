@@ -1,4 +1,4 @@
-"""A run in its own process (lab/training/isolation.py): events and outcome come through, cancel reaches it, any
+"""A run in its own process (lab/jobs/isolation.py): events and outcome come through, cancel reaches it, any
 failure (an exception, a SIGKILL) is one failed run with a specific message, and the process is gone afterwards —
 also when the server itself is killed."""
 

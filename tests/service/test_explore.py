@@ -1,4 +1,4 @@
-"""lab.explore: samples from the bundled data, and (slow) the embedding service on tiny-bert."""
+"""lab.service.explore: samples from the bundled data, and (slow) the embedding service on tiny-bert."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from helpers import named_view, serve_fake_runs, train_form_values
 from lab import charts, service
 from lab.errors import ConfigError
 from lab.events import Eval, Finished, Log, Plan, Stage, Started, Table
-from lab.service import uploads as user_data
+from lab.service import uploads
 from lab.ui import run_view, train_tab, upload_section
 
 OWNER, OTHER = "a" * 32, "b" * 32
@@ -102,7 +102,7 @@ def test_stage_list_and_status_follow_the_current_stage():
     assert charts.stage_list([Stage(name="train")], "running") == ""  # a plain run has no stage list
 
 
-def test_tables_histogram_and_metrics_of_a_pipeline():
+def test_tables_their_charts_and_metrics_of_a_pipeline():
     ev = _pipeline_events() + [Finished(status="completed", metrics_before=M, metrics_after={"spearman_cosine": 0.7},
                                         train_samples_per_s=1, train_runtime_s=1, steps=3, model_dir="")]
     tables = charts.tables_of(ev)
@@ -200,10 +200,10 @@ def test_upload_flow_good_file(tmp_path):
     assert recipe.value == "upload-pair" and len(upload_id) == 24 and "20 rows" in text
     form = {**service.DEFAULT_FORM, "model": "tiny-bert", "recipe": "upload-pair", "loss": "mnrl",
             "upload_id": upload_id}
-    config = user_data.build_run_config(form, {"scale": 20}, {}, OWNER)
+    config = uploads.build_run_config(form, {"scale": 20}, {}, OWNER)
     assert config.recipe == "upload-pair" and config.upload_id == upload_id and config.loss_params["scale"] == 20
     with pytest.raises(ConfigError, match="another session"):
-        user_data.build_run_config(form, {}, {}, OTHER)
+        uploads.build_run_config(form, {}, {}, OTHER)
     plan = train_tab._plan(OWNER, **train_form_values(recipe="upload-pair", loss="mnrl", upload_id=upload_id))
     assert "steps" in plan[0] and "Your upload: data.csv" in plan[3]
     other = train_tab._plan(OTHER, **train_form_values(recipe="upload-pair", upload_id=upload_id))
@@ -244,18 +244,18 @@ def test_upload_bad_mapping_and_scores(tmp_path):
 # --- the negative explorer (loads the bundled MiniLM) ----------------------------------------------
 @pytest.mark.slow
 def test_negative_explorer_data():
-    from lab.service import negatives as negative_view
+    from lab.service import negatives
 
-    view = negative_view.explore_negatives(anchors=60, seed=1, n_examples=4, range_max=10, num_negatives=1)
+    view = negatives.explore_negatives(anchors=60, seed=1, n_examples=4, range_max=10, num_negatives=1)
     cols = ["anchor", "positive", "positive score", "kind", "negative", "negative score", "likely false negative"]
     assert list(view.examples.columns) == cols
     assert set(view.examples["kind"]) <= {"random", "mined"} and "random" in set(view.examples["kind"])
     assert [t.name.split(" (")[0] for t in view.figure.data] == ["positive", "random negative", "mined negative"]
     assert "60 anchors" in view.summary and "likely false negatives" in view.summary
     with pytest.raises(ConfigError):
-        negative_view.explore_negatives(anchors=5)
+        negatives.explore_negatives(anchors=5)
     with pytest.raises(ConfigError, match="margin"):
-        negative_view.explore_negatives(anchors=50, margin=7)
+        negatives.explore_negatives(anchors=50, margin=7)
 
 
 # --- evaluation jobs over HTTP (tiny-bert, STS-B test) ----------------------------------------------
