@@ -12,9 +12,9 @@ def train_form_values(**changes: Any) -> dict[str, Any]:
 
     form = {**service.DEFAULT_FORM, "hub_id": "", "upload_id": "", "model": "tiny-bert", **changes}
     values = {k: form[k] for k in train_tab.FORM_KEYS}
-    values |= {k: service.knob_info(k)[0] for k in train_tab.KNOB_KEYS}
-    values |= {f"recipe_{k}": service.recipe_knob_info(k)[0] for k in train_tab.RECIPE_KNOB_KEYS}
-    assert set(values) == set(train_tab.INPUT_KEYS)
+    values |= {k: service.knob_info(k)[0] for k in train_tab.knob_keys()}
+    values |= {f"recipe_{k}": service.recipe_knob_info(k)[0] for k in train_tab.recipe_knob_keys()}
+    assert set(values) == set(train_tab.input_keys())
     return values
 
 

@@ -18,11 +18,21 @@ from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
 FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
              "seed", "eval_steps", "logging_steps", "eval_max_pairs", "label", "pooling", "max_seq_length",
              "eval_split", "data_source", "matryoshka_dims", "group_by_length", "upload_id")
-KNOB_KEYS = tuple(service.knob_names())
-RECIPE_KNOB_KEYS = tuple(service.recipe_knob_names())
-# Every input of Start, by the name it has in the API (`/start` takes them as keywords): the form fields, the
-# loss knobs by name, the recipe knobs as `recipe_<name>` (a recipe knob may share a loss knob's name).
-INPUT_KEYS = (*FORM_KEYS, *KNOB_KEYS, *(f"recipe_{k}" for k in RECIPE_KNOB_KEYS))
+
+
+def knob_keys() -> tuple[str, ...]:
+    """Every loss knob, once each (the form has one input per name), read from the registry when asked."""
+    return tuple(service.knob_names())
+
+
+def recipe_knob_keys() -> tuple[str, ...]:
+    return tuple(service.recipe_knob_names())
+
+
+def input_keys() -> tuple[str, ...]:
+    """Every input of Start, by the name it has in the API (`/start` takes them as keywords): the form fields, the
+    loss knobs by name, the recipe knobs as `recipe_<name>` (a recipe knob may share a loss knob's name)."""
+    return (*FORM_KEYS, *knob_keys(), *(f"recipe_{k}" for k in recipe_knob_keys()))
 
 
 def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
@@ -48,7 +58,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
             form["upload_id"] = gr.Textbox("", visible=False)
             recipe_md = gr.Markdown(service.recipe_text(d["recipe"]), elem_classes="lab-note")
             with gr.Row():
-                for name in RECIPE_KNOB_KEYS:
+                for name in recipe_knob_keys():
                     default, help_text, integer = service.recipe_knob_info(name)
                     rknobs[name] = gr.Number(default, label=f"Recipe knob: {name}", info=help_text,
                                              precision=0 if integer else None, elem_id=f"rknob-{name}",
@@ -75,7 +85,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
                 form["eval_max_pairs"] = gr.Number(d["eval_max_pairs"], label="STS-B pairs per eval", precision=0,
                                                    minimum=0, info="0: the whole split (1,500).")
             with gr.Row():
-                for name in KNOB_KEYS:
+                for name in knob_keys():
                     default, help_text, integer = service.knob_info(name)
                     knobs[name] = gr.Number(default, label=f"Loss knob: {name}", info=help_text,
                                             precision=0 if integer else None,
@@ -122,15 +132,15 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
     for key, comp in form.items():  # stable ids for tests and screenshots
         comp.elem_id = f"form-{key}"
     inputs = {**form, **knobs, **{f"recipe_{k}": c for k, c in rknobs.items()}}  # by API name
-    form_inputs = [inputs[k] for k in INPUT_KEYS]
+    form_inputs = [inputs[k] for k in input_keys()]
     outputs = run_view.outputs(view)
     upload.wire(form["recipe"], form["upload_id"])
 
     # --- form wiring (cheap, unqueued) ---------------------------------------------------------------
     form["recipe"].change(_on_recipe, [form["recipe"], form["loss"]],
-                          [form["loss"], recipe_md, *[rknobs[k] for k in RECIPE_KNOB_KEYS]], queue=False,
+                          [form["loss"], recipe_md, *[rknobs[k] for k in recipe_knob_keys()]], queue=False,
                           api_visibility="private")
-    form["loss"].change(_on_loss, form["loss"], [loss_md, *[knobs[k] for k in KNOB_KEYS]], queue=False,
+    form["loss"].change(_on_loss, form["loss"], [loss_md, *[knobs[k] for k in knob_keys()]], queue=False,
                         api_visibility="private")
     preset.input(_on_preset, preset, form_inputs, queue=False, api_visibility="private")
     plan_out = [plan_md, roles_md, preview_df, preview_src]
@@ -163,7 +173,7 @@ def _on_recipe(recipe: str, loss: str):
     keys = [k for _, k in choices]
     wanted = set(service.recipe_knobs(recipe))
     return (gr.Dropdown(choices=choices, value=loss if loss in keys else (keys[0] if keys else None)),
-            service.recipe_text(recipe), *[gr.Number(visible=k in wanted) for k in RECIPE_KNOB_KEYS])
+            service.recipe_text(recipe), *[gr.Number(visible=k in wanted) for k in recipe_knob_keys()])
 
 
 def _loss_text(loss: str) -> str:
@@ -173,7 +183,7 @@ def _loss_text(loss: str) -> str:
 
 def _on_loss(loss: str):
     wanted = set(service.loss_knobs(loss))
-    return [_loss_text(loss), *[gr.Number(visible=name in wanted) for name in KNOB_KEYS]]
+    return [_loss_text(loss), *[gr.Number(visible=name in wanted) for name in knob_keys()]]
 
 
 def _on_preset(name: str | None = None):
@@ -203,10 +213,10 @@ def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -
             out.append(values["pooling"] or "model default")
         else:
             out.append(values.get(key, ""))
-    for key in KNOB_KEYS:
+    for key in knob_keys():
         out.append(gr.skip() if same("loss") else
                    gr.Number(value=service.knob_info(key)[0], visible=key in service.loss_knobs(values["loss"])))
-    for key in RECIPE_KNOB_KEYS:
+    for key in recipe_knob_keys():
         out.append(gr.skip() if same("recipe") else
                    gr.Number(value=service.recipe_knob_info(key)[0],
                              visible=key in service.recipe_knobs(values["recipe"])))
@@ -215,8 +225,8 @@ def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -
 
 def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Start's inputs by API name → (form fields, loss knobs, recipe knobs)."""
-    return ({k: values.get(k) for k in FORM_KEYS}, {k: values.get(k) for k in KNOB_KEYS},
-            {k: values.get(f"recipe_{k}") for k in RECIPE_KNOB_KEYS})
+    return ({k: values.get(k) for k in FORM_KEYS}, {k: values.get(k) for k in knob_keys()},
+            {k: values.get(f"recipe_{k}") for k in recipe_knob_keys()})
 
 
 def _plan(owner: str | None, **values: Any):
@@ -254,7 +264,7 @@ def _fmt_s(seconds: float) -> str:
 # --- job handlers -----------------------------------------------------------------------------------------
 @user_errors
 def start(job_id: str | None, owner: str | None, **values: Any):
-    """Validate the form (`values` by INPUT_KEYS name), queue the run, and return at once; the timer follows it."""
+    """Validate the form (`values` by `input_keys` name), queue the run, and return at once; the timer follows it."""
     if service.is_live(job_id):
         gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
         return (gr.skip(),) * (3 + run_view.N_VIEW)
