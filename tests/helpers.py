@@ -143,3 +143,14 @@ def named_view(outputs) -> dict[str, Any]:
     from lab.ui import run_view
 
     return dict(zip(run_view.NAMES, list(outputs)[: run_view.N_VIEW], strict=True))
+
+
+def client_view(outputs, offset: int = 0) -> dict[str, Any]:
+    """The RunView part of a /poll (offset 0) or /start (offset 2: job id, timer) answer from gradio_client, by
+    name. Over the API layout blocks (the `*_box` columns), buttons and gr.State carry no value: they are not there."""
+    from lab.ui import run_view
+
+    names = [n for n in run_view.NAMES if not n.endswith("_box") and n != "cancel"]
+    values = list(outputs)[offset: offset + len(names)]
+    assert len(values) == len(names), (len(values), len(names), values)
+    return dict(zip(names, values, strict=True))

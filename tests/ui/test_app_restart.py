@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import alive
+from helpers import alive, client_view
 
 from lab.events import Log
 from lab.store import RunStore
@@ -116,11 +116,12 @@ def test_sigkill_the_app_mid_training_then_restart(tmp_path):
         _ready(url, server)
         client = Client(url, verbose=False)
         killed = client.predict(victim, api_name="/poll")
-        assert "Interrupted" in killed[0], killed[0]
-        assert len(_rows(killed[1])) >= min(len(logged), 3)  # the loss curve up to the kill
-        assert logged[-1].step in [row[0] for row in _rows(killed[1])]
-        done = client.predict(done_id, api_name="/poll")
-        assert "Done" in done[0] and "spearman" in str(done[3])  # the STS-B table is intact
+        killed = client_view(killed)
+        assert "Interrupted" in killed["status"], killed["status"]
+        assert len(_rows(killed["loss"])) >= min(len(logged), 3)  # the loss curve up to the kill
+        assert logged[-1].step in [row[0] for row in _rows(killed["loss"])]
+        done = client_view(client.predict(done_id, api_name="/poll"))
+        assert "Done" in done["status"] and "spearman" in str(done["sts_table"])  # the STS-B table is intact
         board, _, _, _, mine = client.predict([], owner, api_name="/runs")
         assert done_id[:8] in str(board) and victim[:8] not in str(board)  # the board: finished runs only
         assert done_id[:8] in str(mine) and victim[:8] in str(mine) and "interrupted" in str(mine)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers import client_view
 
 pytestmark = pytest.mark.slow
 
@@ -40,9 +41,11 @@ def test_start_poll_finish(url):
     out = client.predict(job_id=None, owner=OWNER, **TINY, api_name="/start")
     assert time.perf_counter() - t0 < 5  # Start returns at once
     job_id = out[0]
-    assert len(job_id) == 24 and ("Queued" in out[2] or "Running" in out[2])
+    started = client_view(out, offset=2)
+    assert len(job_id) == 24 and ("Queued" in started["status"] or "Running" in started["status"])
     done = _poll_until(client, job_id, "Done")
-    loss, evals, table = done[1], done[2], done[3]
+    view = client_view(done)
+    loss, evals, table = view["loss"], view["evals"], view["sts_table"]
     assert len(_rows(loss)) >= 2 and any("before" in row for row in _rows(evals))
     assert table["headers"][0] == "similarity" and len(table["data"]) == 4
     code = client.predict(job_id, api_name="/show_code")
