@@ -1,8 +1,12 @@
 """Runs on disk: one folder per run with config, status, an append-only event log, metrics, the model.
 
 Writes are crash-safe: JSON files are replaced atomically (write, fsync, rename) and events are
-appended one line at a time and fsynced, so a killed server leaves every run readable. On start-up a
-run that was queued or running is marked `interrupted`, keeping its events.
+appended one line at a time and fsynced, so a killed server leaves every run readable.
+
+Many processes may share one store (the app, a CLI run, a second app). The process that creates a run holds
+an exclusive OS lock on its `writer.lock` until the run ends; the kernel drops it when that process dies. So
+any reader knows whether a queued or running run still has a live writer: one without is shown (and saved)
+as `interrupted` with its events, and a live one is never touched by anyone else.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from lab.events import Event, event_from_dict
+
+try:
+    import fcntl
+except ImportError:  # no flock (Windows): every run counts as having a live writer until its status says it ended
+    fcntl = None
 
 ACTIVE = ("queued", "running")
 _RUN_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -53,6 +62,7 @@ class RunStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._writing: dict[str, int] = {}  # run id -> fd holding its writer lock (runs this process writes)
 
     def run_dir(self, run_id: str) -> Path:
         if not valid_run_id(run_id):
@@ -64,8 +74,14 @@ class RunStore:
 
     # --- writing -------------------------------------------------------------------------------
     def create(self, run_id: str, config: dict[str, Any], **meta: Any) -> None:
+        """A new run, written by this process until `release(run_id)` (or until this process dies)."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=False)
+        fd = _try_lock(d / "writer.lock", exclusive=True)
+        if fd is None:  # nobody can hold the lock of a folder that did not exist: a clash of random ids
+            raise FileExistsError(f"Run {run_id} is being written by another process.")
+        with self._lock:
+            self._writing[run_id] = fd
         write_json_atomic(d / "config.json", config)
         write_json_atomic(d / "run.json", {"run_id": run_id, "status": "queued", "created": time.time(), **meta})
         (d / "events.jsonl").touch()
@@ -88,23 +104,60 @@ class RunStore:
     def write_metrics(self, run_id: str, metrics: dict[str, Any]) -> None:
         write_json_atomic(self.run_dir(run_id) / "metrics.json", metrics)
 
+    def release(self, run_id: str) -> None:
+        """This process is done writing the run (its final status is stored): others may settle or delete it."""
+        with self._lock:
+            fd = self._writing.pop(run_id, None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock
+
     def delete(self, run_id: str) -> None:
+        self.release(run_id)
         shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
 
+    def writer_alive(self, run_id: str) -> bool:
+        """Whether some process (this one included) still writes the run."""
+        with self._lock:
+            if run_id in self._writing:
+                return True
+        path = self.run_dir(run_id) / "writer.lock"
+        if fcntl is None:
+            return True  # no way to tell: assume so, and touch nothing
+        if not path.exists():
+            return False
+        fd = _try_lock(path, exclusive=False)
+        if fd is None:
+            return True
+        os.close(fd)
+        return False
+
     def mark_interrupted(self) -> list[str]:
-        """Called at start-up: runs left queued/running by a dead process become `interrupted`."""
-        marked = []
-        for run_id in self.run_ids():
+        """Runs left queued/running by a process that is gone become `interrupted` (what a starting manager calls);
+        runs whose writer is alive, in this process or another, are left alone."""
+        return [run_id for run_id in self.run_ids() if self._settle(run_id, self._read_meta(run_id)) is not None]
+
+    def _settle(self, run_id: str, meta: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The run's meta saved as `interrupted` if it is queued/running and its writer is gone; None otherwise.
+
+        The check and the write happen under the writer lock itself, so a run is never settled while a live
+        process writes it, and two readers settling at once write it once.
+        """
+        if fcntl is None or not meta or meta.get("status") not in ACTIVE:
+            return None
+        with self._lock:
+            if run_id in self._writing:
+                return None
+        fd = _try_lock(self.run_dir(run_id) / "writer.lock", exclusive=True)
+        if fd is None:
+            return None
+        try:
             meta = self._read_meta(run_id)
-            if meta and meta.get("status") in ACTIVE:
-                self.update_meta(
-                    run_id,
-                    status="interrupted",
-                    finished=time.time(),
-                    message="The server stopped while this run was " + meta["status"] + ".",
-                )
-                marked.append(run_id)
-        return marked
+            if not meta or meta.get("status") not in ACTIVE:
+                return None
+            return self.update_meta(run_id, status="interrupted", finished=time.time(),
+                                    message=f"The process running it stopped while this run was {meta['status']}.")
+        finally:
+            os.close(fd)
 
     # --- reading -------------------------------------------------------------------------------
     def run_ids(self) -> list[str]:
@@ -143,6 +196,7 @@ class RunStore:
         meta = self._read_meta(run_id)
         if meta is None:
             return None
+        meta = self._settle(run_id, meta) or meta  # a dead writer's run reads as interrupted (and is saved so)
         try:
             config = json.loads((self.run_dir(run_id) / "config.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -153,3 +207,22 @@ class RunStore:
         """Every stored run (without events), newest first."""
         runs = [r for r in (self.load(i, with_events=False) for i in self.run_ids()) if r]
         return sorted(runs, key=lambda r: r.meta.get("created", 0), reverse=True)
+
+
+def _try_lock(path: Path, exclusive: bool) -> int | None:
+    """An open descriptor holding a non-blocking flock on `path` (created if missing), or None if another holds it.
+
+    The descriptor is not inherited by child processes (O_CLOEXEC), so only this process keeps the lock alive.
+    """
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd

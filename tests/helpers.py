@@ -154,3 +154,14 @@ def client_view(outputs, offset: int = 0) -> dict[str, Any]:
     values = list(outputs)[offset: offset + len(names)]
     assert len(values) == len(names), (len(values), len(names), values)
     return dict(zip(names, values, strict=True))
+
+
+def runner_holds(config, ctx):
+    """A run that logs one point and then holds "running" until it is asked to stop (in-thread, no model)."""
+    from lab.events import Log, Stage
+
+    ctx.emit(Stage(name="train", message="Training"))
+    ctx.emit(Log(step=1, total_steps=9, loss=1.0, lr=1e-4, epoch=0.1, samples_per_s=1.0))
+    while not ctx.stop.wait(0.05):
+        pass
+    return _finished("cancelled")

@@ -49,9 +49,25 @@ def test_runs_left_running_are_marked_interrupted_with_events_kept(tmp_path):
     store.create(RUN, {})
     store.append_event(RUN, Log(step=1, total_steps=9, loss=1.0, lr=0.0, epoch=0.1, samples_per_s=1.0))
     store.update_meta(RUN, status="running")
-    assert RunStore(tmp_path).mark_interrupted() == [RUN]
+    other = RunStore(tmp_path)  # another reader: the run's writer (`store`) is alive, so it is left alone
+    assert other.writer_alive(RUN) and other.mark_interrupted() == [] and other.load(RUN).status == "running"
+    store.release(RUN)  # its writer is gone without a final status, as when its process dies
+    assert not other.writer_alive(RUN)
+    assert other.mark_interrupted() == [RUN]
     record = store.load(RUN)
     assert record.status == "interrupted" and len(record.events) == 1
+    assert other.mark_interrupted() == []  # settled once
+
+
+def test_a_reader_settles_a_dead_writers_run_when_it_loads_it(tmp_path):
+    store = RunStore(tmp_path)
+    store.create(RUN, {})
+    store.update_meta(RUN, status="queued")
+    store.release(RUN)
+    reader = RunStore(tmp_path)
+    assert reader.load(RUN).status == "interrupted"
+    assert "stopped while this run was queued" in reader.load(RUN).meta["message"]
+    assert [r.status for r in reader.list_runs()] == ["interrupted"]
 
 
 def test_run_ids_are_validated_before_touching_paths(tmp_path):

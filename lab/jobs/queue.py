@@ -245,6 +245,7 @@ class JobManager:
             self.store.update_meta(job.run_id, status=status, finished=time.time(), message=message)
         except OSError as exc:
             log.error("could not store final status of %s: %s", job.run_id, exc)
+        self.store.release(job.run_id)  # the run is over: its writer lock goes (other processes may read it as ended)
         self._cv.notify_all()
 
     def _work(self) -> None:
