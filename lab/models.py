@@ -81,7 +81,7 @@ def check_model(name: str, *, allow_local: bool = False, check_hub: bool = True)
         if not (Path(name) / "modules.json").is_file() and not (Path(name) / "config.json").is_file():
             raise ModelError(f"'{name}' is a folder, but not a saved model (no modules.json or config.json in it).")
         return ModelEntry(str(Path(name).resolve()), "local", "A model folder on disk.")
-    if len(name) > 193 or ".." in name or not _HUB_ID.match(name):
+    if len(name) > 193 or ".." in name or not _HUB_ID.fullmatch(name):
         hint = " (local folders are accepted only from the command line)" if "/" in name or "\\" in name else ""
         raise ModelError(
             f"'{name[:80]}' is not a known model or a valid Hub model id{hint}. Known: {', '.join(CATALOG)}; "

@@ -45,7 +45,7 @@ class RunRecord:
 
 
 def valid_run_id(run_id: str) -> bool:
-    return isinstance(run_id, str) and bool(_RUN_ID.match(run_id))
+    return isinstance(run_id, str) and bool(_RUN_ID.fullmatch(run_id))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -7,7 +7,9 @@ import os
 import re
 import secrets
 
-_OWNER = re.compile(r"^[0-9a-f]{32}$")
+from lab.errors import NotAllowed
+
+_OWNER = re.compile(r"[0-9a-f]{32}")
 
 
 def new_owner() -> str:
@@ -20,7 +22,20 @@ def clean_owner(owner: object) -> str:
     The id lives in the browser, so it is a name, not a secret: it keeps people from tripping over each
     other's runs and sets the per-session queue limit; job ids stay the unguessable capability.
     """
-    return owner if isinstance(owner, str) and _OWNER.match(owner) else ""
+    return owner if isinstance(owner, str) and _OWNER.fullmatch(owner) else ""
+
+
+def require_owner(owner: object) -> str:
+    """The well-formed owner id a new run or evaluation is filed under; NotAllowed without one.
+
+    A run filed under a made-up owner would belong to nobody: no "My runs" would list it, nobody but the
+    instructor could cancel it, and it would slip past the per-browser queue limit.
+    """
+    cleaned = clean_owner(owner)
+    if not cleaned:
+        raise NotAllowed("This request carries no valid browser id (a page gets one when it loads), so the run would "
+                         "belong to nobody. Reload the page and press Start again.")
+    return cleaned
 
 
 def instructor_enabled() -> bool:

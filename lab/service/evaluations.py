@@ -10,6 +10,7 @@ from lab import charts
 from lab.events import Table
 from lab.jobs.evaluate import TASKS, EvalConfig
 from lab.models import CATALOG
+from lab.service.access import require_owner
 from lab.service.live import manager
 from lab.service.runs import has_model, list_runs, load_run
 
@@ -42,7 +43,7 @@ def start(models: list[str], tasks: list[str], quick: bool, owner: str = "", max
     """Queue an evaluation of `models` × `tasks`; Banking77 on a stratified subset when `quick`."""
     config = EvalConfig(models=tuple(models or ()), tasks=tuple(tasks or ()),
                         max_test=(max_test or QUICK_BANKING77) if quick and "banking77" in (tasks or ()) else None)
-    return manager().submit(config, owner=owner)
+    return manager().submit(config, owner=require_owner(owner))
 
 
 def labels_for(models: list[str]) -> dict[str, str]:

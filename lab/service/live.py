@@ -13,7 +13,7 @@ from lab.jobs.dispatch import run_job
 from lab.jobs.isolation import isolated
 from lab.jobs.queue import JobManager, JobSnapshot
 from lab.models import check_model
-from lab.service.access import clean_owner, new_owner
+from lab.service.access import clean_owner, require_owner
 from lab.store import RunStore, valid_run_id
 from lab.upload.saved import check_upload_access
 
@@ -94,11 +94,13 @@ def any_change_key(run_id: str | None) -> str:
 
 
 def start(config: RunConfig, owner: str | None = "") -> str:
-    """Queue a run for this owner; raises QueueFull (a limit is reached) or ModelError."""
+    """Queue a run for this owner; raises NotAllowed (no valid owner id), QueueFull (a limit is reached) or
+    ModelError."""
+    owner = require_owner(owner)
     check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker
     if config.upload_id:
-        check_upload_access(config.upload_id, clean_owner(owner))
-    return manager().submit(config, owner=clean_owner(owner) or new_owner())
+        check_upload_access(config.upload_id, owner)
+    return manager().submit(config, owner=owner)
 
 
 def cancel(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:

@@ -24,7 +24,7 @@ def push_run(store: RunStore, run_id: str, repo_id: str, token: str, *, private:
     """Upload the run's model folder to `repo_id`; returns the model's URL."""
     repo_id = (repo_id or "").strip()
     token = (token or "").strip()
-    if not _REPO_ID.match(repo_id) or ".." in repo_id:
+    if not _REPO_ID.fullmatch(repo_id) or ".." in repo_id:
         raise PublishError("Repository id must look like 'your-name/model-name'.")
     if not token:
         raise PublishError("A Hugging Face token with write access is needed (it is used for this upload only).")

@@ -26,10 +26,9 @@ def build_app() -> gr.Blocks:
             warm = gr.Markdown(service.WARMUP.describe(), elem_id="warmup")
         warm_timer = gr.Timer(2.0)
         owner = owner_state()  # this browser's random owner id: its runs, its queue limit
-        demo.load(ensure_owner, owner, owner, queue=False, show_progress="hidden", api_visibility="private")
         with gr.Tabs():
             with gr.Tab("Train", id="train"):
-                train_tab.build(demo, owner)
+                starts = [train_tab.build(demo, owner)]
             with gr.Tab("Compare", id="compare") as compare:
                 compare_tab.build(demo, compare, owner)
             with gr.Tab("Explore", id="explore") as explore:
@@ -37,16 +36,26 @@ def build_app() -> gr.Blocks:
             with gr.Tab("Hard negatives", id="negatives"):
                 negatives_tab.build(demo)
             with gr.Tab("Evaluate", id="evaluate") as evaluate:
-                evaluate_tab.build(demo, evaluate, owner)
+                starts.append(evaluate_tab.build(demo, evaluate, owner))
             with gr.Tab("Learn", id="learn"):
                 learn_tab.build()
             if service.instructor_enabled():
                 with gr.Tab("Instructor", id="instructor"):
                     admin_tab.build(demo)
+        # Start stays disabled until this page has its owner id: a run is always filed under its browser.
+        demo.load(ensure_owner, owner, owner, queue=False, show_progress="hidden", api_visibility="private").then(
+            _enable_starts(len(starts)), owner, starts, queue=False, show_progress="hidden", api_visibility="private")
         follow(warm_timer, WARMUP, _warm_status, [], [warm, warm_timer], api_visibility="private")
         demo.load(_warm_status, None, [warm, warm_timer], show_progress="hidden", api_visibility="private")
     demo.queue(max_size=None, default_concurrency_limit=1)
     return demo
+
+
+def _enable_starts(n: int):
+    def enable(owner: str | None):
+        return [gr.Button(interactive=bool(service.clean_owner(owner)))] * n
+
+    return enable
 
 
 def _warm_status():

@@ -16,7 +16,8 @@ EVAL_STORAGE_KEY = "contrastive_lab_eval_job"
 N_VIEW = 3  # status, results, cancel
 
 
-def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
+def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> gr.Button:
+    """The tab; returns its Evaluate button, which the app enables once the page has its owner id."""
     job_id = gr.BrowserState(None, storage_key=EVAL_STORAGE_KEY)
     seen = gr.State(None)
     timer = gr.Timer(POLL_S, active=False)
@@ -37,7 +38,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
         quick = gr.Checkbox(True, label="Banking77: quick subset (770 test sentences)", elem_id="eval-quick",
                             scale=1)
     with gr.Row():
-        start_btn = gr.Button("▶ Evaluate", variant="primary", elem_id="eval-start")
+        start_btn = gr.Button("▶ Evaluate", variant="primary", elem_id="eval-start", interactive=False)
         cancel_btn = gr.Button("■ Cancel", variant="stop", elem_id="eval-cancel", interactive=False)
     status = gr.Markdown(charts.status_text("", [], message="No evaluation yet. Pick models and tasks, then press "
                                                         "**Evaluate**."), elem_id="eval-status")
@@ -52,6 +53,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel_evaluation")
     demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
               api_visibility="private")
+    return start_btn
 
 
 def refresh_runs(current: list[str] | None):

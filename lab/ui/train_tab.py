@@ -35,7 +35,8 @@ def input_keys() -> tuple[str, ...]:
     return (*FORM_KEYS, *knob_keys(), *(f"recipe_{k}" for k in recipe_knob_keys()))
 
 
-def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
+def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
+    """The tab; returns its Start button, which the app enables once the page has its owner id."""
     d = service.DEFAULT_FORM
     form: dict[str, gr.components.Component] = {}
     knobs: dict[str, gr.components.Component] = {}
@@ -107,7 +108,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
                 form["label"] = gr.Textbox("", label="Run label (optional)", max_lines=1, placeholder="e.g. lr 1e-4")
             plan_md = gr.Markdown(elem_id="estimate")
             with gr.Row():
-                start_btn = gr.Button("▶ Start training", variant="primary", elem_id="start")
+                start_btn = gr.Button("▶ Start training", variant="primary", elem_id="start", interactive=False)
                 cancel_btn = gr.Button("■ Cancel", variant="stop", elem_id="cancel", interactive=False)
 
         # --- right: the live view -----------------------------------------------------------------------
@@ -161,6 +162,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> None:
               api_visibility="private")
     zip_btn.click(export_zip, [job_id, owner], zip_file, concurrency_limit=4, api_name="export_zip")
     code_btn.click(show_code, job_id, code, concurrency_limit=None, api_name="show_code")
+    return start_btn
 
 
 def _model_choices() -> list[tuple[str, str]]:

@@ -28,7 +28,7 @@ def uploads_dir() -> Path:
 
 
 def _paths(upload_id: str) -> tuple[Path, Path]:
-    if not UPLOAD_ID.match(upload_id or ""):
+    if not UPLOAD_ID.fullmatch(upload_id or ""):
         raise ConfigError("That upload id is not valid; upload the file again.")
     return uploads_dir() / f"{upload_id}.parquet", uploads_dir() / f"{upload_id}.json"
 
