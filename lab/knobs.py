@@ -42,3 +42,16 @@ def resolve_knobs(owner: str, knobs: tuple[Knob, ...], params: dict[str, Any] | 
             raise ConfigError(f"{owner} knob '{name}' must be a whole number, got {value}.")
         out[name] = int(number) if knob.integer else number
     return out
+
+
+def whole_number(value: Any, name: str, low: int, high: int) -> int:
+    """A number from a form or an API call (int, float or text, maybe NaN or ±inf) as a whole number in range."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name} must be a whole number, got {str(value)[:40]!r}.") from None
+    if not math.isfinite(number) or number != int(number):
+        raise ConfigError(f"{name} must be a whole number, got {number:g}.")
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low:,} and {high:,}, got {number:g}.")
+    return int(number)

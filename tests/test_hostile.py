@@ -77,3 +77,46 @@ def test_ids_with_a_trailing_newline_are_not_ids():
     assert clean_owner("0f" * 16 + "\n") == "" and not valid_run_id("0f" * 12 + "\n")
     with pytest.raises(service.ConfigError, match="upload id is not valid"):
         upload_meta("0f" * 12 + "\n")
+
+
+def _raw_call(url: str, api: str, overrides: dict[str, str]) -> str:
+    """POST /gradio_api/call/<api> as raw JSON text (so NaN and 1e400 go through, as an attacker sends them) with
+    the endpoint's defaults and `overrides` (values as JSON literals); returns the event stream's last message."""
+    import json
+
+    import httpx
+
+    info = httpx.get(f"{url}/gradio_api/info", timeout=10).json()["named_endpoints"][f"/{api}"]["parameters"]
+    values = [overrides.get(p["parameter_name"], json.dumps(p.get("parameter_default"))) for p in info]
+    r = httpx.post(f"{url}/gradio_api/call/{api}", content='{"data": [' + ", ".join(values) + "]}",
+                   headers={"content-type": "application/json"}, timeout=10)
+    assert r.status_code == 200, r.text
+    stream = httpx.get(f"{url}/gradio_api/call/{api}/{r.json()['event_id']}", timeout=60).text
+    return stream.strip().splitlines()[-1]
+
+
+# Each whole-number field of Start, with the settings under which it is read (a knob counts for its loss/recipe).
+WHOLE_FIELDS = {"max_train_samples": {}, "batch_size": {}, "seed": {}, "eval_steps": {}, "logging_steps": {},
+                "eval_max_pairs": {}, "max_seq_length": {}, "mini_batch_size": {"loss": '"cached-mnrl"'},
+                "recipe_range_max": {"recipe": '"nli-triplets-hard"'}}
+
+
+@pytest.mark.parametrize("field", list(WHOLE_FIELDS))
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "1e400", "-1e400"])
+def test_non_finite_numbers_in_whole_number_fields_get_a_message(app, client, field, literal):
+    owner = f'"{service.new_owner()}"'
+    last = _raw_call(app, "start", {"owner": owner, "model": '"tiny-bert"', **WHOLE_FIELDS[field], field: literal})
+    # our own message, or gradio's range check for -inf ("Value -inf is less than minimum value 1.")
+    assert last.startswith('data: {"error": "'), last
+    assert any(w in last for w in ("whole number", "finite number", "less than minimum")), last
+    assert service.manager().active() == []  # nothing was queued
+    _still_serves(client)
+
+
+@pytest.mark.parametrize("api, field", [("negatives", "anchors"), ("negatives", "seed"), ("project", "size"),
+                                        ("neighbours", "k")])
+def test_non_finite_numbers_elsewhere_get_a_message(app, client, api, field):
+    overrides = {"choice": '"base:tiny-bert"'} if api != "negatives" else {}
+    last = _raw_call(app, api, {**overrides, field: "NaN"})
+    assert "whole number" in last, last
+    _still_serves(client)

@@ -15,6 +15,7 @@ import pandas as pd
 from lab.charts import scatter_figure
 from lab.errors import ExploreError
 from lab.host.paths import DATA_DIR
+from lab.knobs import whole_number
 from lab.models import load_model
 from lab.projection import project_2d
 from lab.service.live import store as run_store
@@ -178,6 +179,7 @@ def neighbour_corpus(size: int = 1000) -> list[str]:
 # --- what the Explore handlers call ---------------------------------------------------------------
 def projection_figures(choice: str, dataset: str, n: int = 300, method: str = "umap", seed: int = 0):
     """Plotly figures of the same sample embedded by the base model and (if a run) the trained model."""
+    n = whole_number(n, "Sentences", 10, 2000)
     before, after = refs_for(choice)
     sample = sample_sentences(dataset, n, seed)
     figures = []
@@ -195,6 +197,7 @@ def neighbour_tables(choice: str, query: str, k: int = 5) -> tuple[pd.DataFrame,
     query = (query or "").strip()
     if not query:
         raise ExploreError("Type a sentence to search for.")
+    k = whole_number(k, "k", 1, 50)
     before, after = refs_for(choice)
     corpus = neighbour_corpus()
     first = SERVICE.neighbours(before, query[:500], corpus, "stsb-validation", k)

@@ -10,8 +10,7 @@ from typing import Any
 import pandas as pd
 
 from lab import charts
-from lab.errors import ConfigError
-from lab.knobs import resolve_knobs
+from lab.knobs import resolve_knobs, whole_number
 from lab.negatives import KNOBS, explore
 from lab.recipes import prepare
 
@@ -32,8 +31,8 @@ def knob_info() -> list[tuple[str, float, str, bool, float, float]]:
 
 def explore_negatives(anchors: int = 300, seed: int = 42, n_examples: int = 8, **knobs: Any) -> NegativeView:
     """Mine and score negatives for `anchors` NLI triplets (bundled data, so it never waits on the Hub)."""
-    if not 10 <= int(anchors) <= MAX_ANCHORS:
-        raise ConfigError(f"Anchors: between 10 and {MAX_ANCHORS:,}.")
+    anchors = whole_number(anchors, "Anchors", 10, MAX_ANCHORS)
+    seed = whole_number(seed, "Seed", 0, 2**31 - 1)
     params = resolve_knobs("the negative explorer", KNOBS, {k: v for k, v in knobs.items() if v is not None})
     rows = prepare("nli-triplets", seed=int(seed), max_rows=int(anchors), data_source="offline").rows
     report = explore(rows, int(seed), n_examples=int(n_examples), **params)

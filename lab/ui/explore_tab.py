@@ -75,13 +75,13 @@ def _need(choice: str | None) -> str:
 
 @user_errors
 def project(choice: str | None, dataset: str, size: float, method: str):
-    before, after = service.explore.projection_figures(_need(choice), dataset, int(size), method)
+    before, after = service.explore.projection_figures(_need(choice), dataset, size, method)
     return before, after
 
 
 @user_errors
 def neighbours(choice: str | None, query: str, k: float):
-    before, after = service.explore.neighbour_tables(_need(choice), query, int(k))
+    before, after = service.explore.neighbour_tables(_need(choice), query, k)
     return before, after
 
 

@@ -25,10 +25,10 @@ def build(demo: gr.Blocks) -> None:
     with gr.Row():
         anchors = gr.Slider(50, service.negatives.MAX_ANCHORS, value=300, step=50, label="Anchors",
                             elem_id="neg-anchors", scale=4, info="NLI triplets to score; mining takes longer for more.")
-        seed = gr.Number(42, label="Seed", precision=0, minimum=0, scale=1)
+        seed = gr.Number(42, label="Seed", minimum=0, scale=1)
     with gr.Row():
-        for name, default, help_text, integer, low, high in service.negatives.knob_info():
-            knobs[name] = gr.Number(default, label=name, info=help_text, precision=0 if integer else None,
+        for name, default, help_text, _, low, high in service.negatives.knob_info():
+            knobs[name] = gr.Number(default, label=name, info=help_text,
                                     minimum=low, maximum=high, elem_id=f"neg-{name}")
     go_btn = gr.Button("Mine & score negatives", variant="primary", elem_id="neg-go")
     summary = gr.Markdown(elem_id="neg-summary")
@@ -45,6 +45,6 @@ _KNOB_NAMES = [k[0] for k in service.negatives.knob_info()]
 
 @user_errors
 def explore_negatives(anchors: float, seed: float, *knob_values: float):
-    view = service.negatives.explore_negatives(int(anchors), int(seed or 0), **dict(zip(_KNOB_NAMES, knob_values,
+    view = service.negatives.explore_negatives(anchors, seed, **dict(zip(_KNOB_NAMES, knob_values,
                                                                                         strict=True)))
     return view.summary, view.figure, view.examples

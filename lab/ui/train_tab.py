@@ -60,42 +60,41 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
             recipe_md = gr.Markdown(service.recipe_text(d["recipe"]), elem_classes="lab-note")
             with gr.Row():
                 for name in recipe_knob_keys():
-                    default, help_text, integer = service.recipe_knob_info(name)
+                    default, help_text, _ = service.recipe_knob_info(name)
                     rknobs[name] = gr.Number(default, label=f"Recipe knob: {name}", info=help_text,
-                                             precision=0 if integer else None, elem_id=f"rknob-{name}",
+                                             elem_id=f"rknob-{name}",
                                              visible=name in service.recipe_knobs(d["recipe"]))
             form["loss"] = gr.Dropdown(service.loss_choices(d["recipe"]), value=d["loss"],
                                        label="Loss (only those that fit the recipe's data format)")
             loss_md = gr.Markdown(_loss_text(d["loss"]), elem_classes="lab-note")
             with gr.Row():
-                form["max_train_samples"] = gr.Number(d["max_train_samples"], label="Max train samples", precision=0,
+                form["max_train_samples"] = gr.Number(d["max_train_samples"], label="Max train samples",
                                                       minimum=1, info="Random subset (seeded).")
                 form["epochs"] = gr.Number(d["epochs"], label="Epochs", minimum=0.01, step=0.5)
-                form["batch_size"] = gr.Number(d["batch_size"], label="Batch size", precision=0, minimum=1,
+                form["batch_size"] = gr.Number(d["batch_size"], label="Batch size", minimum=1,
                                                info="Also the number of in-batch negatives for MNRL.")
             with gr.Row():
                 form["lr"] = gr.Number(d["lr"], label="Learning rate", minimum=1e-8, step=1e-5)
                 form["warmup_ratio"] = gr.Number(d["warmup_ratio"], label="Warm-up ratio", minimum=0, maximum=0.9,
                                                  step=0.05)
-                form["seed"] = gr.Number(d["seed"], label="Seed", precision=0, minimum=0)
+                form["seed"] = gr.Number(d["seed"], label="Seed", minimum=0)
             with gr.Row():
-                form["eval_steps"] = gr.Number(d["eval_steps"], label="Evaluate STS-B every K steps", precision=0,
+                form["eval_steps"] = gr.Number(d["eval_steps"], label="Evaluate STS-B every K steps",
                                                minimum=0, info="0: only before and after.")
-                form["logging_steps"] = gr.Number(d["logging_steps"], label="Log loss every N steps", precision=0,
+                form["logging_steps"] = gr.Number(d["logging_steps"], label="Log loss every N steps",
                                                   minimum=1)
-                form["eval_max_pairs"] = gr.Number(d["eval_max_pairs"], label="STS-B pairs per eval", precision=0,
+                form["eval_max_pairs"] = gr.Number(d["eval_max_pairs"], label="STS-B pairs per eval",
                                                    minimum=0, info="0: the whole split (1,500).")
             with gr.Row():
                 for name in knob_keys():
-                    default, help_text, integer = service.knob_info(name)
+                    default, help_text, _ = service.knob_info(name)
                     knobs[name] = gr.Number(default, label=f"Loss knob: {name}", info=help_text,
-                                            precision=0 if integer else None,
                                             visible=name in service.loss_knobs(d["loss"]), elem_id=f"knob-{name}")
             with gr.Accordion("More settings", open=False):
                 with gr.Row():
                     form["pooling"] = gr.Dropdown(["model default", "mean", "cls"], value="model default",
                                                   label="Pooling")
-                    form["max_seq_length"] = gr.Number(0, label="Max sequence length", precision=0, minimum=0,
+                    form["max_seq_length"] = gr.Number(0, label="Max sequence length", minimum=0,
                                                        info="0: the model's own.")
                     form["matryoshka_dims"] = gr.Textbox("", label="Matryoshka dims", placeholder="e.g. 384,128,64",
                                                          info="Empty: no Matryoshka wrapper.", max_lines=1)
