@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ class ModelEntry:
     kind: str  # "bundled" | "hub-plain" | "hub" | "tiny" | "local"
     description: str
     hub_id: str = ""
+    dim: int | None = None  # embedding size, when known without loading the model
 
 
 CATALOG: dict[str, ModelEntry] = {
@@ -34,17 +36,20 @@ CATALOG: dict[str, ModelEntry] = {
             "bundled",
             "Pretrained embedder (22.7M params, 384-d), bundled: fine-tuning starts from a good model.",
             "sentence-transformers/all-MiniLM-L6-v2",
+            384,
         ),
         ModelEntry(
             "bert-base-uncased",
             "hub-plain",
             "Plain BERT (110M) + mean pooling: training an embedder 'from scratch' as in the chapter. Needs the Hub.",
             "google-bert/bert-base-uncased",
+            768,
         ),
         ModelEntry(
             "tiny-bert",
             "tiny",
             "A 2-layer randomly initialised BERT (4.4M params) with the bundled vocabulary: quick CPU demos and tests.",
+            dim=128,
         ),
     )
 }
@@ -98,6 +103,27 @@ def check_model(name: str, *, allow_local: bool = False, check_hub: bool = True)
     except Exception as exc:
         raise ModelError(f"Model '{name}' was not found on the Hugging Face Hub ({type(exc).__name__}).") from None
     return ModelEntry(name, "hub", "A Hugging Face Hub model.", name)
+
+
+def embedding_dim(entry: ModelEntry) -> int | None:
+    """The model's embedding size without loading it: from the catalog, or a saved folder's pooling config."""
+    if entry.dim is not None or entry.kind != "local":
+        return entry.dim
+    try:
+        pooling = next(Path(entry.key).glob("*_Pooling/config.json"), None)
+        return int(json.loads(pooling.read_text(encoding="utf-8"))["word_embedding_dimension"]) if pooling else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_matryoshka(entry: ModelEntry, dims: tuple[int, ...]) -> None:
+    """Matryoshka dimensions must fit the model's embedding (checked before a run is queued, when the size is
+    known without loading; otherwise the run checks it when the model is loaded)."""
+    size = embedding_dim(entry)
+    too_big = [d for d in dims if size is not None and d > size]
+    if too_big:
+        raise ModelError(f"Matryoshka dimensions {', '.join(map(str, too_big))} are larger than the embedding of "
+                         f"'{entry.key}' ({size} dimensions). Use dimensions up to {size}, e.g. {size},{size // 2}.")
 
 
 def load_model(

@@ -120,3 +120,18 @@ def test_non_finite_numbers_elsewhere_get_a_message(app, client, api, field):
     last = _raw_call(app, api, {**overrides, field: "NaN"})
     assert "whole number" in last, last
     _still_serves(client)
+
+
+def test_a_matryoshka_dimension_larger_than_the_model_is_refused_at_start(app, client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="larger than the embedding of 'tiny-bert' \\(128 dimensions\\)"):
+        client.predict(job_id=None, owner=service.new_owner(), **TINY, matryoshka_dims="512,64", api_name="/start")
+    assert service.manager().active() == []
+
+
+def test_the_cli_refuses_a_too_large_matryoshka_dimension(capsys, tmp_path):
+    from lab import cli
+
+    assert cli.main(["train", "--model", "tiny-bert", "--matryoshka", "256,64", "--runs-dir", str(tmp_path)]) == 2
+    assert "larger than the embedding of 'tiny-bert' (128 dimensions)" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from lab.events import Eval, Failed, Finished, Log, Stage, Started, Table
 from lab.host.distributed import is_main, world_size
 from lab.host.hub import configure_offline
 from lab.jobs.queue import JobManager
-from lab.models import check_model
+from lab.models import check_matryoshka, check_model
 from lab.recipes.upload import recipe_for
 from lab.sources import SourceInfo
 from lab.upload import display_name, load_upload, max_upload_bytes, parse_mapping
@@ -90,7 +90,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         _upload_from_args(args)
     config = _config_from_args(args)
     configure_offline()
-    check_model(config.model, allow_local=True)  # fail fast with a clear message, before any heavy import
+    # fail fast with a clear message, before any heavy import
+    check_matryoshka(check_model(config.model, allow_local=True), config.matryoshka_dims)
 
     # Under torchrun every process trains; only rank 0 keeps a run in the store and prints.
     main_process = is_main()

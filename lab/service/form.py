@@ -7,7 +7,7 @@ from typing import Any
 
 from lab.config import RunConfig
 from lab.errors import ConfigError
-from lab.models import check_model
+from lab.models import check_matryoshka, check_model
 from lab.service.choices import loss_knobs, recipe_knobs
 from lab.service.presets import DEFAULT_FORM
 
@@ -89,5 +89,5 @@ def build_config(
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(f"A setting is not a valid number: {exc}") from None
-    check_model(config.model)
+    check_matryoshka(check_model(config.model), config.matryoshka_dims)
     return config
