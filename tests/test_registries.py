@@ -59,7 +59,7 @@ def test_a_new_loss_is_one_entry_and_appears_in_form_cli_learn_tab_and_show_code
     from lab.config import RunConfig
     from lab.knobs import Knob
     from lab.losses import LossSpec
-    from lab.service.export import training_script
+    from lab.service.script import training_script
     from lab.ui import learn_tab
     from lab.ui.app import build_app
 

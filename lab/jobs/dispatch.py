@@ -5,7 +5,7 @@ Recipes only make data; a recipe whose job is a pipeline is named here, beside t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from types import ModuleType
 
 from lab.config import RunConfig
 from lab.events import Finished
@@ -15,10 +15,11 @@ from lab.store import RunStore
 from lab.training.context import JobContext
 from lab.training.runner import run_training
 
-# recipe key -> the pipeline its runs execute instead of one training
-PIPELINES: dict[str, Callable[[RunConfig, JobContext], Finished]] = {
-    "augsbert": augsbert.run,
-    "domain-adapt": domain_adapt.run,
+# recipe key -> the pipeline its runs execute instead of one training: a module with `run(config, ctx)` and the
+# template of its generated script (`SCRIPT`)
+PIPELINES: dict[str, ModuleType] = {
+    "augsbert": augsbert,
+    "domain-adapt": domain_adapt,
 }
 
 
@@ -32,5 +33,5 @@ def run_job(config: RunConfig | EvalConfig, ctx: JobContext) -> Finished:
         return run_evaluation(config, ctx, RunStore(ctx.run_dir.parent))
     pipeline = PIPELINES.get(config.recipe)
     if pipeline is not None:
-        return pipeline(config, ctx)
+        return pipeline.run(config, ctx)
     return run_training(config, ctx)

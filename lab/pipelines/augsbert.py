@@ -7,6 +7,7 @@ set for the bi-encoder.
 4. train a bi-encoder on gold + silver (CosineSimilarityLoss)
 5. train the same bi-encoder on gold only (the baseline)
 6. compare both on STS-B
+SCRIPT: the same stages as the `main()` of the generated training script ("Show code").
 """
 
 from __future__ import annotations
@@ -40,6 +41,72 @@ STAGES = [
     {"name": "gold-only", "title": "4. Train the same bi-encoder on gold only"},
     {"name": "compare", "title": "5. Compare both on STS-B"},
 ]
+
+
+# "Show code": the generated script's main() (lab/service/script.py adds the helpers it calls). {knob} and
+# {config.field} fill in the run's values; literal braces are doubled.
+SCRIPT = '''\
+def main() -> None:
+    args = parse_args()
+
+    # 1. Data: the NLI score pairs, split into gold (labelled) and silver (its labels hidden from here on)
+    rows = load_train_rows(args)
+    n_gold = max(1, min(len(rows) - 1, round(len(rows) * {gold_fraction})))
+    gold, silver = rows.iloc[:n_gold].reset_index(drop=True), rows.iloc[n_gold:].reset_index(drop=True)
+    print(f"{{len(gold):,}} gold pairs, {{len(silver):,}} silver pairs")
+    evaluator = sts_evaluator(args)
+
+    # 2. A cross-encoder, from the run's base transformer, trained on gold (entailment → 1, else 0)
+    with tempfile.TemporaryDirectory() as folder:
+        make_model()[0].save(folder)
+        cross = CrossEncoder(folder, num_labels=1, max_length=MAX_SEQ_LENGTH or 256)
+    ce_args = CrossEncoderTrainingArguments(
+        output_dir=f"{{args.output_dir}}/checkpoints/cross-encoder",
+        num_train_epochs={ce_epochs},  # a cross-encoder needs more passes over small gold
+        per_device_train_batch_size={config.batch_size},
+        learning_rate={ce_lr},  # its classifier head starts from scratch
+        warmup_steps={config.warmup_ratio},  # a float < 1 is a ratio of the total steps
+        seed=SEED,
+        fp16=torch.cuda.is_available(),
+        logging_steps={config.logging_steps},
+        save_strategy="no",
+        report_to="none",
+    )
+    trainer = CrossEncoderTrainer(
+        model=cross, args=ce_args, train_dataset=Dataset.from_pandas(gold, preserve_index=False),
+        loss=BinaryCrossEntropyLoss(cross),
+    )
+    trainer.train()
+    cross.save(f"{{args.output_dir}}/cross-encoder")
+
+    # 3. Label the silver pairs: the cross-encoder's probability that the pair is an entailment
+    pairs = list(zip(silver["sentence1"], silver["sentence2"], strict=True))
+    probs = np.asarray(cross.predict(pairs, batch_size=64, show_progress_bar=False), dtype=float).reshape(-1)
+    agreement = np.mean((probs >= 0.5) == (silver["score"].to_numpy() >= 0.5)) if len(silver) else 0.0
+    print(f"silver labels: at 0.5 the cross-encoder agrees with the hidden NLI label on {{agreement:.1%}}")
+    silver = silver.assign(score=probs)
+
+    # 4. The bi-encoder on gold + silver, with the run's loss: the main result
+    model = make_model()
+    before = evaluator(model)
+    print("before:", before)
+    fit(model, pd.concat([gold, silver], ignore_index=True), f"{{args.output_dir}}/checkpoints/gold+silver")
+    after = evaluator(model)
+    print("after (gold + silver):", after)
+    model.save(f"{{args.output_dir}}/final")
+
+    # 5. The same bi-encoder on gold only: the baseline
+    model = make_model()
+    fit(model, gold, f"{{args.output_dir}}/checkpoints/gold-only")
+    gold_only = evaluator(model)
+    print("after (gold only):", gold_only)
+    model.save(f"{{args.output_dir}}/gold-only")
+
+    # 6. Compare both on STS-B (cosine similarity)
+    results = pd.DataFrame({{"base": before, "gold only": gold_only, "gold + silver": after}}).T
+    results = results.filter(like="cosine").rename(columns=lambda name: name.removeprefix(f"{{evaluator.name}}_"))
+    print(results.round(4).to_string())
+'''
 
 
 def split_gold_silver(rows: pd.DataFrame, gold_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:

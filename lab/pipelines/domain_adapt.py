@@ -6,6 +6,7 @@ supervised fine-tuning on NLI.
 3. fine-tune the TSDAE model with the run's loss on NLI triplets
 4. fine-tune the base model the same way, without TSDAE (the baseline)
 5. compare base / fine-tune only / TSDAE + fine-tune on the retrieval metrics
+SCRIPT: the same stages as code for the generated training script ("Show code").
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from lab.config import RunConfig
 from lab.evaluation.retrieval import medquad_evaluator, strip_retrieval
 from lab.evaluation.sts import make_evaluator
 from lab.events import Eval, Finished, Plan, Stage, Table
-from lab.recipes import prepare
+from lab.losses import LOSSES
+from lab.recipes import RECIPES, prepare
 from lab.training.context import JobContext, checkpoint
 from lab.training.runner import evaluate, fit, free_memory, load_run_model
 
@@ -25,6 +27,81 @@ STAGES = [
     {"name": "fine-tune", "title": "4. Fine-tune the base model on NLI (no TSDAE)"},
     {"name": "compare", "title": "5. Compare on MedQuAD retrieval"},
 ]
+
+
+# "Show code": the generated script's stages (lab/service/script.py adds the helpers they call). {knob} and
+# {config.field} fill in the run's values; literal braces are doubled. The TSDAE stage's data and loss come from
+# their own entries (the `tsdae-medquad` recipe, the `tsdae` loss).
+_STAGES = '''\
+def load_tsdae_rows(args: argparse.Namespace) -> pd.DataFrame:
+    """Unlabelled MedQuAD sentences with deletion noise, as (damaged, original) pairs: TSDAE's data."""
+{tsdae_rows}
+    rows = limit_rows(rows, {tsdae_samples})
+    return rows[["damaged", "original"]]
+
+
+def medquad_evaluator(args: argparse.Namespace) -> InformationRetrievalEvaluator:
+    """Each held-out MedQuAD question must retrieve its own answer among all the answers ({eval_queries} each)."""
+    qa = load_medquad_qa(args).head({eval_queries})
+    ids = [str(i) for i in range(len(qa))]
+    queries = dict(zip(["q" + i for i in ids], qa["question"].astype(str), strict=True))
+    corpus = dict(zip(["d" + i for i in ids], qa["answer"].astype(str), strict=True))
+    relevant = {{"q" + i: {{"d" + i}} for i in ids}}
+    return InformationRetrievalEvaluator(
+        queries, corpus, relevant, name="medquad", mrr_at_k=[10], ndcg_at_k=[10], accuracy_at_k=[1, 5, 10],
+        precision_recall_at_k=[1, 5, 10], map_at_k=[10], show_progress_bar=False, batch_size=64,
+    )
+
+
+def assess(model: SentenceTransformer, retrieval: InformationRetrievalEvaluator,
+           sts: EmbeddingSimilarityEvaluator) -> dict[str, float]:
+    """MedQuAD retrieval (MRR@10, NDCG@10, recall@k; cosine) and STS-B spearman (cosine) of one model."""
+    scores = {{key.removeprefix("medquad_cosine_"): value for key, value in retrieval(model).items()}}
+    out = {{key: scores[key] for key in ("mrr@10", "ndcg@10", "recall@1", "recall@5", "recall@10")}}
+    out["sts_spearman_cosine"] = sts(model)[f"{{sts.name}}_spearman_cosine"]
+    return out
+
+
+def main() -> None:
+    args = parse_args()
+
+    # 1. Data: NLI triplets (fine-tuning), MedQuAD sentences (TSDAE); MedQuAD QA and STS-B (evaluation)
+    train_df, tsdae_df = load_train_rows(args), load_tsdae_rows(args)
+    retrieval, sts = medquad_evaluator(args), sts_evaluator(args)
+    results = {{}}
+
+    # 2. The base model on MedQuAD retrieval (question → its own answer) and STS-B
+    results["base"] = assess(make_model(), retrieval, sts)
+    print("before:", results["base"])
+
+    # 3. TSDAE on the MedQuAD sentences ({tsdae_pooling} pooling, a decoder tied to the encoder)
+    model = make_model("{tsdae_pooling}")
+    loss = {tsdae_loss}
+    fit(model, tsdae_df, f"{{args.output_dir}}/checkpoints/tsdae", loss=loss, batch_sampler={tsdae_sampler})
+    model.save(f"{{args.output_dir}}/tsdae")
+
+    # 4. Fine-tune the TSDAE model on NLI with the run's loss: the main result
+    fit(model, train_df, f"{{args.output_dir}}/checkpoints/tsdae+fine-tune")
+    results["TSDAE + fine-tune"] = assess(model, retrieval, sts)
+    print("after (TSDAE + fine-tune):", results["TSDAE + fine-tune"])
+    model.save(f"{{args.output_dir}}/final")
+
+    # 5. The same fine-tuning from the base model, without TSDAE: the baseline
+    model = make_model()
+    fit(model, train_df, f"{{args.output_dir}}/checkpoints/fine-tune")
+    results["fine-tune only"] = assess(model, retrieval, sts)
+    print("after (fine-tune only):", results["fine-tune only"])
+    model.save(f"{{args.output_dir}}/fine-tune")
+
+    # 6. Compare on MedQuAD retrieval ({eval_queries} questions, each against {eval_queries} answers) and STS-B
+    print(pd.DataFrame(results).T.round(4).to_string())
+'''
+SCRIPT = (
+    _STAGES.replace("{tsdae_rows}", RECIPES["tsdae-medquad"].script)
+    .replace("{tsdae_loss}", LOSSES["tsdae"].script)
+    .replace("{tsdae_pooling}", LOSSES["tsdae"].pooling or "")
+    .replace("{tsdae_sampler}", f"BatchSamplers.{LOSSES['tsdae'].batch_sampler.upper()}")
+)
 
 
 def run(config: RunConfig, ctx: JobContext) -> Finished:

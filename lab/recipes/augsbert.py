@@ -10,6 +10,7 @@ import pandas as pd
 
 from lab.knobs import Knob
 from lab.recipes.base import Recipe
+from lab.recipes.nli_scores import SCRIPT as NLI_SCORES_SCRIPT
 from lab.recipes.nli_scores import transform as nli_scores_transform
 from lab.sources import load_nli
 
@@ -32,4 +33,5 @@ RECIPE = Recipe(
     load_nli,
     transform,
     knobs=KNOBS,
+    script=NLI_SCORES_SCRIPT,
 )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from lab.knobs import Knob
 from lab.recipes.base import Recipe
+from lab.recipes.nli_triplets import SCRIPT as RANDOM_NEGATIVES_SCRIPT
 from lab.recipes.nli_triplets import transform as random_negatives
 from lab.sources import load_nli
 
@@ -31,4 +32,5 @@ RECIPE = Recipe(
     load_nli,
     transform,
     knobs=KNOBS,
+    script=RANDOM_NEGATIVES_SCRIPT,
 )

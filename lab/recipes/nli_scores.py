@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lab.recipes.base import Recipe, clean_text
+from lab.recipes.base import Recipe, clean_text, script_clean
 from lab.sources import load_nli
 
 
@@ -19,10 +19,21 @@ def transform(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
     )
 
 
+SCRIPT = """\
+    raw = load_nli(args)
+    raw = raw[raw["label"].isin([0, 1, 2])]
+""" + script_clean("raw", ("premise", "hypothesis")) + """
+    # Entailment = 1.0, neutral/contradiction = 0.0.
+    rows = pd.DataFrame({{"sentence1": raw["premise"].astype(str).to_numpy(),
+                         "sentence2": raw["hypothesis"].astype(str).to_numpy(),
+                         "score": (raw["label"] == 0).astype("float64").to_numpy()}})"""
+
+
 RECIPE = Recipe(
     "nli-scores",
     "pair-score",
     "NLI pairs with score 1.0 for entailment, 0.0 for neutral/contradiction — for cosine/CoSENT/AnglE.",
     load_nli,
     transform,
+    script=SCRIPT,
 )

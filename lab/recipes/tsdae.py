@@ -34,6 +34,21 @@ def add_noise(sentences: pd.Series, seed: int, del_ratio: float) -> pd.DataFrame
     return pd.DataFrame({"damaged": [delete_words(s, del_ratio, rng) for s in originals], "original": originals})
 
 
+# add_noise as lines of a script template, on the script's `sentences` (a Series).
+SCRIPT_NOISE = """
+    # Deletion noise (TSDAE): drop each word with probability {del_ratio}, keeping at least one.
+    rng = np.random.default_rng(SEED)
+    originals = list(dict.fromkeys(s.strip() for s in sentences.dropna().astype(str) if s.strip()))
+    damaged = []
+    for text in originals:
+        words = text.split()
+        keep = rng.random(len(words)) > {del_ratio}
+        if not keep.any():
+            keep[rng.integers(len(words))] = True
+        damaged.append(" ".join(w for w, k in zip(words, keep, strict=True) if k))
+    rows = pd.DataFrame({{"damaged": damaged, "original": originals}})"""
+
+
 def nli_sentences_transform(rows: pd.DataFrame, seed: int, del_ratio: float = 0.6) -> pd.DataFrame:
     return add_noise(pd.concat([rows["premise"], rows["hypothesis"]], ignore_index=True), seed, del_ratio)
 
@@ -49,6 +64,9 @@ RECIPE = Recipe(
     load_nli,
     nli_sentences_transform,
     knobs=(DEL_RATIO,),
+    script="""\
+    raw = load_nli(args)
+    sentences = pd.concat([raw["premise"], raw["hypothesis"]], ignore_index=True)""" + SCRIPT_NOISE,
 )
 
 MEDQUAD_RECIPE = Recipe(
@@ -58,4 +76,6 @@ MEDQUAD_RECIPE = Recipe(
     lambda mode: load_medquad_sentences(),
     medquad_transform,
     knobs=(DEL_RATIO,),
+    script="""\
+    sentences = load_medquad_sentences(args)["text"]""" + SCRIPT_NOISE,
 )

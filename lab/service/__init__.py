@@ -46,7 +46,7 @@ from lab.service.live import (
     store,
 )
 from lab.service.presets import DEFAULT_FORM, PRESETS
-from lab.service.previews import Preview, estimate, preview
+from lab.service.previews import Preview, estimate, plan_text, preview
 from lab.service.runs import all_runs_live_first, has_model, leaderboard, list_runs, load_run, my_runs
 from lab.service.sharing import export_script, export_zip, push_to_hub
 from lab.service.warmup import WARMUP, Warmup
@@ -98,6 +98,7 @@ __all__ = [
     "my_runs",
     "negatives",
     "new_owner",
+    "plan_text",
     "preview",
     "push_to_hub",
     "queue_length",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from lab.config import RunConfig
 from lab.errors import ConfigError
+from lab.jobs.dispatch import is_pipeline
 from lab.models import check_model
 from lab.recipes import RECIPES, prepare
 from lab.service.warmup import WARMUP
@@ -56,6 +57,21 @@ def preview(
     )
     roles += "  \nText columns reach the loss *by position*; a column named `label`/`score` is the target."
     return Preview(head, roles, data.source.describe(), data.transformed_rows)
+
+
+def plan_text(config: RunConfig, available_rows: int | None = None) -> str:
+    """The plan line the form shows under the settings: rows, steps, and the estimated times."""
+    est = estimate(config, available_rows)
+    plan = (f"**Plan**: {est['rows']:,} rows → **{est['steps']} steps** of {config.batch_size} · "
+            f"about **{_fmt_s(est['total_s'])}** on this machine (training ≈ {_fmt_s(est['train_s'])}, "
+            f"STS-B evals ≈ {_fmt_s(est['eval_s'])}); first loss point after ≈ {_fmt_s(est['first_loss_s'])}.")
+    if is_pipeline(config.recipe):
+        plan += " A pipeline trains more than once (see the recipe's note): expect a few times that."
+    return plan
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{max(1, round(seconds))} s"
 
 
 def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, float]:

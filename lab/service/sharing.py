@@ -11,10 +11,11 @@ from typing import Any
 from lab.config import RunConfig
 from lab.errors import ConfigError, NotAllowed, PublishError
 from lab.service.access import clean_owner
-from lab.service.export import training_script, zip_model
+from lab.service.export import zip_model
 from lab.service.live import store
 from lab.service.publish import push_run
 from lab.service.runs import load_run
+from lab.service.script import training_script
 from lab.store import RunRecord, valid_run_id
 
 

@@ -248,18 +248,9 @@ def _plan(owner: str | None, **values: Any):
                                    params=config.recipe_params)
     except Exception as exc:  # data not loadable: say so, keep the form usable
         return f"**Could not load the recipe's data**: {exc}", "", pd.DataFrame(), ""
-    est = service.estimate(config, prev.available_rows)
-    plan = (f"**Plan**: {est['rows']:,} rows → **{est['steps']} steps** of {config.batch_size} · "
-            f"about **{_fmt_s(est['total_s'])}** on this machine (training ≈ {_fmt_s(est['train_s'])}, "
-            f"STS-B evals ≈ {_fmt_s(est['eval_s'])}); first loss point after ≈ {_fmt_s(est['first_loss_s'])}.")
     widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
-    if service.is_pipeline(config.recipe):
-        plan += " A pipeline trains more than once (see the recipe's note): expect a few times that."
-    return plan, prev.roles, gr.Dataframe(prev.rows, column_widths=widths), f"Source: {prev.source}"
-
-
-def _fmt_s(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{max(1, round(seconds))} s"
+    return (service.plan_text(config, prev.available_rows), prev.roles, gr.Dataframe(prev.rows, column_widths=widths),
+            f"Source: {prev.source}")
 
 
 # --- job handlers -----------------------------------------------------------------------------------------
