@@ -122,6 +122,15 @@ def check_fit(recipe_key: str, loss_key: str) -> None:
         )
 
 
+def check_upload_rows(loss_key: str, distinct_rows: int | None) -> None:
+    """An upload whose rows are all the same cannot feed a loss that takes its negatives from the other rows of a
+    batch (each batch would hold one row): refused with the reason, before the run is queued."""
+    if distinct_rows is not None and distinct_rows < 2 and LOSSES[loss_key].batch_sampler == "no_duplicates":
+        raise ConfigError(f"Every row of this upload is the same, so the '{loss_key}' loss would find no other row "
+                          "in a batch to use as a negative. Upload varied rows, or pick a loss that does not use "
+                          "in-batch negatives.")
+
+
 def _check_int(name: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{name} must be a whole number, got {value!r}.")

@@ -135,3 +135,61 @@ def test_the_cli_refuses_a_too_large_matryoshka_dimension(capsys, tmp_path):
 
     assert cli.main(["train", "--model", "tiny-bert", "--matryoshka", "256,64", "--runs-dir", str(tmp_path)]) == 2
     assert "larger than the embedding of 'tiny-bert' (128 dimensions)" in capsys.readouterr().err
+
+
+def _upload(client, tmp_path, text: str, fmt: str, roles: list[str], owner: str, name: str = "data.csv"):
+    """Upload `text` as a file through the app and press "Use this data"; returns (read status, use answer)."""
+    from gradio_client import handle_file
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    read = client.predict(handle_file(str(path)), fmt, api_name="/read_upload")
+    padded = [*roles, *([None] * (3 - len(roles)))]
+    return read[-1], client.predict(fmt, *padded, owner, api_name="/use_upload")
+
+
+def test_a_few_del_characters_do_not_make_a_text_file_binary(app, client, tmp_path):
+    rows = "".join(f"question {i}\x7f,answer {i}\n" for i in range(6))
+    status, (recipe, upload_id, text) = _upload(client, tmp_path, "anchor,positive\n" + rows, "pair",
+                                                ["anchor", "positive"], service.new_owner())
+    assert "6 rows" in status and "binary" not in status
+    assert recipe["value"] == "upload-pair" and len(upload_id) == 24
+
+
+def test_labels_that_differ_only_in_case_are_one_class_and_the_page_says_so(app, client, tmp_path):
+    labels = ["yes", "YES", "no", "Yes ", "no", "yes"]
+    rows = "".join(f"premise {i},hypothesis {i},{lab}\n" for i, lab in enumerate(labels))
+    _, (_, upload_id, text) = _upload(client, tmp_path, "premise,hypothesis,label\n" + rows, "pair-class",
+                                      ["premise", "hypothesis", "label"], service.new_owner())
+    assert "differ only in upper/lower case were merged" in text and "'no' → 0, 'yes' → 1" in text
+    from lab.upload.saved import load_saved_upload
+
+    assert sorted(set(load_saved_upload(upload_id)[0]["label"])) == [0, 1]
+
+
+def test_an_upload_of_identical_rows_is_refused_for_in_batch_negative_losses(app, client, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    owner = service.new_owner()
+    _, (_, upload_id, text) = _upload(client, tmp_path, "anchor,positive\n" + "same question,same answer\n" * 8,
+                                      "pair", ["anchor", "positive"], owner)
+    assert "All 8 rows are identical" in text
+    with pytest.raises(AppError, match="Every row of this upload is the same, so the 'mnrl' loss"):
+        client.predict(job_id=None, owner=owner, **TINY, recipe="upload-pair", loss="mnrl", upload_id=upload_id,
+                       api_name="/start")
+    assert service.manager().active() == []
+    _still_serves(client)
+
+
+def test_the_cli_refuses_identical_rows_for_mnrl(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = tmp_path / "same.csv"
+    data.write_text("anchor,positive\n" + "same question,same answer\n" * 8, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "lab", "train", "--model", "tiny-bert", "--data", str(data),
+                          "--format", "pair", "--loss", "mnrl", "--runs-dir", str(tmp_path / "runs")],
+                         cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 2 and "Every row of this upload is the same" in out.stderr, out.stderr

@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from lab.cli.args import EXIT_RUN_FAILED, CliError, _store
-from lab.config import RunConfig, check_fit
+from lab.config import RunConfig, check_fit, check_upload_rows
 from lab.errors import ConfigError
 from lab.evaluation.sts import format_table
 from lab.events import Eval, Failed, Finished, Log, Stage, Started, Table
@@ -78,6 +78,7 @@ def _upload_from_args(args: argparse.Namespace) -> None:
     result = load_upload(path.read_bytes(), path.name, args.data_format, mapping)
     for note in result.notes:
         print(f"· {note}", file=sys.stderr)
+    check_upload_rows(args.loss, result.distinct_rows)
     args.upload_id = save_upload(result.rows, args.data_format, display_name(path.name), owner="cli",
                                  notes=tuple(result.notes))
 

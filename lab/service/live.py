@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import threading
 
-from lab.config import RunConfig
+from lab.config import RunConfig, check_upload_rows
 from lab.host.paths import runs_dir
 from lab.jobs.dispatch import run_job
 from lab.jobs.isolation import isolated
@@ -99,7 +99,7 @@ def start(config: RunConfig, owner: str | None = "") -> str:
     owner = require_owner(owner)
     check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker
     if config.upload_id:
-        check_upload_access(config.upload_id, owner)
+        check_upload_rows(config.loss, check_upload_access(config.upload_id, owner).get("distinct_rows"))
     return manager().submit(config, owner=owner)
 
 

@@ -143,7 +143,22 @@ def _class_labels(values: pd.Series, src: str) -> tuple[np.ndarray, dict[str, in
         a, b = next(iter(ids)), next(iter(names))
         raise UploadError(f"Column {_q(src)} mixes numbers and names (row {row_of[a] + 1}: {_q(uniques[a])}, "
                           f"row {row_of[b] + 1}: {_q(uniques[b])}). Use only class ids or only class names.")
+    merged_note = None
     if names:
+        # "yes" and "YES" (or "Yes " after trimming) are one class, not two: merge names that differ only in case,
+        # under their first spelling in the file, and say so.
+        first_spelling: dict[str, str] = {}
+        for k in sorted(names, key=lambda k: row_of[k]):
+            first_spelling.setdefault(names[k].casefold(), names[k])
+        variants: dict[str, set[str]] = {}
+        for k, name in names.items():
+            variants.setdefault(first_spelling[name.casefold()], set()).add(name)
+            names[k] = first_spelling[name.casefold()]
+        merged = {canon: sorted(spellings) for canon, spellings in variants.items() if len(spellings) > 1}
+        if merged:
+            merged_note = "Class names that differ only in upper/lower case were merged: " + "; ".join(
+                f"{', '.join(_q(v) for v in spellings)} → {_q(canon)}" for canon, spellings in list(merged.items())[:5]
+            ) + "."
         distinct = sorted(set(names.values()))
         if len(distinct) > MAX_CLASSES:
             raise UploadError(f"Column {_q(src)} has {len(distinct):,} different class names; at most {MAX_CLASSES} "
@@ -161,7 +176,7 @@ def _class_labels(values: pd.Series, src: str) -> tuple[np.ndarray, dict[str, in
         shown = ", ".join(f"{_q(n)} → {k}" for n, k in list(label_map.items())[:10])
         more = " …" if len(label_map) > 10 else ""
         per_value = np.array([label_map[names[k]] for k in range(len(uniques))], dtype="int64")
-        return per_value[codes], label_map, f"{how}: {shown}{more}."
+        return per_value[codes], label_map, " ".join(filter(None, (merged_note, f"{how}: {shown}{more}.")))
     per_value = np.array([ids[k] for k in range(len(uniques))], dtype="int64")
     low, high = int(per_value.argmin()), int(per_value.argmax())
     if per_value[low] < 0:

@@ -49,6 +49,7 @@ class UploadResult:
     notes: tuple[str, ...] = ()  # what was done to the data, for the UI to show
     dropped: int = 0  # rows dropped for an empty cell in a chosen column
     label_map: dict[str, int] | None = None  # class name -> id, when class labels were names
+    distinct_rows: int = 0  # rows left once exact repeats are counted once
 
 
 def _norm(name: object) -> str:
@@ -156,7 +157,17 @@ def apply_mapping(df: pd.DataFrame, format_key: str, mapping: dict[str, str]) ->
         if note:
             notes.append(note)
     rows = pd.DataFrame({col: out[col] for col in fmt.columns})
-    return UploadResult(rows, tuple(notes), dropped, label_map)
+    distinct = distinct_rows(rows)
+    if distinct == 1:
+        notes.append(f"All {len(rows):,} rows are identical: training would learn from one example, and a loss "
+                     "that uses the other rows of a batch as negatives cannot train on it at all.")
+    elif distinct < len(rows):
+        notes.append(f"{len(rows) - distinct:,} of {len(rows):,} rows repeat an earlier row ({distinct:,} distinct).")
+    return UploadResult(rows, tuple(notes), dropped, label_map, distinct)
+
+
+def distinct_rows(rows: pd.DataFrame) -> int:
+    return int(len(rows.drop_duplicates()))
 
 
 def _check_mapping(df: pd.DataFrame, fmt: DataFormat, mapping: dict[str, str]) -> dict[str, str]:

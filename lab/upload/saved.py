@@ -41,7 +41,8 @@ def save_upload(rows: pd.DataFrame, format_key: str, name: str, owner: str = "",
     data_path, meta_path = _paths(upload_id)
     data_path.parent.mkdir(parents=True, exist_ok=True)
     rows.reset_index(drop=True).to_parquet(data_path)
-    meta = {"format": format_key, "name": name, "owner": owner, "rows": len(rows), "notes": list(notes)}
+    meta = {"format": format_key, "name": name, "owner": owner, "rows": len(rows),
+            "distinct_rows": int(len(rows.drop_duplicates())), "notes": list(notes)}
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     return upload_id
 
