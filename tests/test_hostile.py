@@ -193,3 +193,35 @@ def test_the_cli_refuses_identical_rows_for_mnrl(tmp_path):
                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert out.returncode == 2 and "Every row of this upload is the same" in out.stderr, out.stderr
+
+
+def test_parallel_wrong_secrets_never_lock_out_or_delay_the_instructor(app):
+    """Twelve clients guess at once, each past its own limit; the instructor's page unlocks at once all the while,
+    and a client over its limit is refused with the time to wait."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    def guess(i: int) -> list[str]:
+        client, answers = Client(app, verbose=False), []
+        for j in range(7):
+            try:
+                client.predict(f"wrong-{i}-{j}", api_name="/instructor_unlock")
+            except AppError as exc:
+                answers.append(str(exc))
+        return answers
+
+    with ThreadPoolExecutor(12) as pool:
+        guessers = [pool.submit(guess, i) for i in range(12)]
+        time.sleep(0.5)  # the guessing is under way
+        t0 = time.perf_counter()
+        instructor = Client(app, verbose=False)
+        unlocked = instructor.predict("room-secret-4f9a", api_name="/instructor_unlock")
+        took = time.perf_counter() - t0
+        answers = [g.result() for g in guessers]
+    assert "Unlocked" in str(unlocked) and took < 5, took
+    for per_client in answers:  # 5 wrong answers, then refused without a comparison, with the wait
+        assert sum("not the instructor secret" in a for a in per_client) == 5
+        assert sum("Too many wrong secrets from this session: try again in" in a for a in per_client) == 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 from lab.errors import USER_ERRORS, ConfigError, ModelError, NotAllowed, PublishError, QueueFull
 from lab.jobs.dispatch import is_pipeline
 from lab.service import evaluations, explore, negatives, uploads
-from lab.service.access import check_instructor, clean_owner, instructor_enabled, new_owner
+from lab.service.access import UNLOCK_GUARD, check_instructor, clean_owner, instructor_enabled, new_owner
 from lab.service.choices import (
     base_model_choices,
     knob_info,
@@ -54,6 +54,7 @@ from lab.service.warmup import WARMUP, Warmup
 __all__ = [
     "DEFAULT_FORM",
     "PRESETS",
+    "UNLOCK_GUARD",
     "USER_ERRORS",
     "WARMUP",
     "ConfigError",

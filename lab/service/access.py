@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import hmac
 import os
 import re
 import secrets
+import threading
+import time
 
 from lab.errors import NotAllowed
 
@@ -48,3 +51,45 @@ def check_instructor(secret: object) -> bool:
     if not expected or not isinstance(secret, str) or not secret:
         return False
     return hmac.compare_digest(secret.strip().encode("utf-8"), expected.encode("utf-8"))
+
+
+class UnlockGuard:
+    """Wrong instructor secrets counted per client: a browser session over its limit (or a network address over a
+    much larger one) is refused before its secret is even compared. Nothing waits or queues, so wrong guesses from
+    other clients never delay the real instructor's correct secret."""
+
+    WINDOW_S = 60.0
+    PER_SESSION = 5  # wrong secrets per browser session per minute
+    PER_HOST = 300  # per network address: a whole room behind one address stays far below it
+
+    def __init__(self) -> None:
+        self._failures: dict[str, collections.deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def unlock(self, secret: object, session: str, host: str) -> bool:
+        """True for the instructor's secret; False for a wrong one; NotAllowed while this client is over its limit."""
+        now = time.monotonic()
+        keys = (f"session:{session}", f"host:{host}")
+        with self._lock:
+            for key, limit in zip(keys, (self.PER_SESSION, self.PER_HOST), strict=True):
+                recent = self._recent(key, now)
+                if len(recent) >= limit:
+                    wait_s = int(recent[0] + self.WINDOW_S - now) + 1
+                    raise NotAllowed(f"Too many wrong secrets from this {key.split(':')[0]}: try again in {wait_s} s.")
+        if check_instructor(secret):
+            return True
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, collections.deque()).append(now)
+            if len(self._failures) > 10_000:  # bounded: forget clients with no recent failure
+                self._failures = {k: d for k, d in self._failures.items() if self._recent(k, now)}
+        return False
+
+    def _recent(self, key: str, now: float) -> collections.deque[float]:
+        failures = self._failures.get(key, collections.deque())
+        while failures and failures[0] < now - self.WINDOW_S:
+            failures.popleft()
+        return failures
+
+
+UNLOCK_GUARD = UnlockGuard()

@@ -5,14 +5,12 @@ any run and set the room's default form values. The unlocked flag lives server-s
 from __future__ import annotations
 
 import json
-import time
 
 import gradio as gr
 
 from lab import charts, service
 from lab.ui.state import user_errors
 
-FAILED_UNLOCK_DELAY_S = 1.0  # with concurrency_limit=1 this caps guessing at about one try a second
 LOCKED = "Unlock instructor mode first (this tab, this page)."
 
 
@@ -40,8 +38,8 @@ def build(demo: gr.Blocks) -> None:
         save_btn = gr.Button("Save room defaults", size="sm", elem_id="save-defaults")
 
     list_out = [table, pick, defaults]
-    unlock_btn.click(unlock, [secret, unlocked], [unlocked, secret, lock_md, panel], concurrency_limit=1,
-                     concurrency_id="instructor-unlock", api_name="instructor_unlock")
+    unlock_btn.click(unlock, [secret, unlocked], [unlocked, secret, lock_md, panel], concurrency_limit=None,
+                     api_name="instructor_unlock")
     refresh_btn.click(admin_runs, unlocked, list_out, concurrency_limit=None, api_name="admin_runs")
     cancel_btn.click(admin_cancel, [pick, unlocked], action_md, concurrency_limit=None, api_name="admin_cancel")
     delete_btn.click(admin_delete, [pick, unlocked], action_md, concurrency_limit=None,
@@ -50,11 +48,16 @@ def build(demo: gr.Blocks) -> None:
                    api_name="save_room_defaults")
 
 
-def unlock(secret: str | None, unlocked: bool):
-    """Check the secret (constant-time); on success this page session is unlocked and the box is emptied."""
-    if service.check_instructor(secret):
+def unlock(secret: str | None, unlocked: bool, request: gr.Request):
+    """Check the secret (constant-time); on success this page session is unlocked and the box is emptied. Wrong
+    secrets are counted per client (service.UNLOCK_GUARD): an over-eager client is refused, nobody else waits."""
+    host = getattr(request.client, "host", "") if request is not None else ""
+    try:
+        ok = service.UNLOCK_GUARD.unlock(secret, getattr(request, "session_hash", "") or "", host or "")
+    except service.NotAllowed as exc:
+        raise gr.Error(str(exc)) from None
+    if ok:
         return True, "", "**Unlocked** for this page.", gr.Column(visible=True)
-    time.sleep(FAILED_UNLOCK_DELAY_S)
     raise gr.Error("That is not the instructor secret.")
 
 
