@@ -160,6 +160,15 @@ class RunStore:
             os.close(fd)
 
     # --- reading -------------------------------------------------------------------------------
+    def stamp(self, run_id: str) -> tuple[int, ...] | None:
+        """Changes whenever the run's status or events change (sizes and modification times); None if missing."""
+        try:
+            d = self.run_dir(run_id)
+            meta, events = (d / "run.json").stat(), (d / "events.jsonl").stat()
+        except (OSError, KeyError):
+            return None
+        return meta.st_mtime_ns, meta.st_size, events.st_mtime_ns, events.st_size
+
     def run_ids(self) -> list[str]:
         if not self.root.is_dir():
             return []

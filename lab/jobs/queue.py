@@ -78,6 +78,7 @@ class JobManager:
         self.max_waiting_per_owner = max_waiting_per_owner  # waiting jobs per owner (0: no limit)
         self._jobs: dict[str, Job] = {}
         self._queue: collections.deque[str] = collections.deque()
+        self._stored: collections.OrderedDict[str, tuple] = collections.OrderedDict()  # run id -> (stamp, snapshot)
         self._cv = threading.Condition()
         self._closed = False
         store.mark_interrupted()
@@ -137,19 +138,24 @@ class JobManager:
                     job.message,
                     job.owner,
                 )
+        # A stored run (finished, or written by another process) is read once per change of its files: a room
+        # of tabs opening finished runs must not re-read and re-parse their event logs on every request.
+        stamp = self.store.stamp(run_id)
+        with self._cv:
+            cached = self._stored.get(run_id)
+            if cached is not None and cached[0] == stamp and stamp is not None:
+                self._stored.move_to_end(run_id)
+                return cached[1]
         record = self.store.load(run_id)
         if record is None:
             return None
-        return JobSnapshot(
-            run_id,
-            record.status,
-            record.config,
-            tuple(record.events),
-            -1,
-            None,
-            record.meta.get("message", ""),
-            record.meta.get("owner", ""),
-        )
+        snap = JobSnapshot(run_id, record.status, record.config, tuple(record.events), -1, None,
+                           record.meta.get("message", ""), record.meta.get("owner", ""))
+        with self._cv:
+            self._stored[run_id] = (stamp, snap)  # changed while being read (or settled): read again next time
+            while len(self._stored) > 256:
+                self._stored.popitem(last=False)
+        return snap
 
     def version(self, run_id: str) -> int | None:
         with self._cv:
@@ -203,6 +209,7 @@ class JobManager:
             if owner is not None and not admin and run_owner != owner:
                 raise NotAllowed("Only the person who started this run (or the instructor) can delete it.")
             self._jobs.pop(run_id, None)
+            self._stored.pop(run_id, None)
             self.store.delete(run_id)
             return True
 

@@ -75,8 +75,10 @@ def change_keys(run_id: str | None) -> tuple[str, str]:
     if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
         return "none", "none"
     keys = manager().keys(run_id)
-    if keys is None:
-        return f"stored:{run_id}", f"stored:{run_id}"
+    if keys is None:  # not live here: a finished run, or one another process writes (its files move as it goes)
+        stamp = manager().store.stamp(run_id)
+        key = f"stored:{run_id}" + (":" + "-".join(map(str, stamp)) if stamp else "")
+        return key, key
     version, layout, position, queue_length = keys
     waiting = f":{position}:{queue_length}" if position is not None else ""  # "3rd of 7" changes as others queue
     return f"{run_id}:{layout}{waiting}", f"{run_id}:{version}"

@@ -154,12 +154,10 @@ _cache_lock = threading.Lock()
 
 
 def _cached(kind: str, snap: Any, build_value):
-    """`build_value(queue_length)`; for live runs once per (run, version, queue place, queue length), shared by
-    every tab."""
+    """`build_value(queue_length)`, once per state of the run (status, version, events, queue place and length),
+    shared by every tab: a live run's view changes with each point, a finished run's never again."""
     queue_length = service.queue_length() if snap.status == "queued" else 0
-    if snap.status not in LIVE:
-        return build_value(queue_length)
-    key = (kind, snap.run_id, snap.version, snap.position, queue_length)
+    key = (kind, snap.run_id, snap.status, snap.version, len(snap.events), snap.position, queue_length)
     with _cache_lock:
         if key in _cache:
             return _cache[key]

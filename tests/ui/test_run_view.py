@@ -71,3 +71,18 @@ def test_the_train_tab_has_the_chart():
     demo = build_app()
     ids = {c.get("props", {}).get("elem_id") for c in demo.config["components"]}
     assert "lr-plot" in ids
+
+
+def test_a_finished_runs_view_is_built_once_and_its_store_read_once(manager, monkeypatch):
+    """A room opening the same finished run: the events file is parsed once, the view built once."""
+    run_id = service.start(RunConfig(model="tiny-bert"), "c" * 32)
+    gate.set()
+    assert manager.wait(run_id, 10) == "completed"
+    manager._jobs.pop(run_id)  # as after a restart: the run now lives only in the store
+    loads, renders = [], []
+    real_load, real_render = manager.store.load, run_view._render
+    monkeypatch.setattr(manager.store, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    monkeypatch.setattr(run_view, "_render", lambda snap: renders.append(snap.run_id) or real_render(snap))
+    views = [named_view(run_view.poll(run_id, None)) for _ in range(20)]
+    assert len(loads) == 1 and len(renders) == 1
+    assert all("Done" in v["status"] for v in views)
