@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 20_000_000  # 20 MB; LAB_UPLOAD_MAX_BYTES overrides
 DEFAULT_MAX_ROWS = 200_000  # LAB_UPLOAD_MAX_ROWS overrides
 MAX_COLUMNS = 1_000
+MAX_CELLS = 4_000_000  # rows × columns read from any file: each text cell becomes a Python object
 MIN_ROWS = 2  # in-batch negatives need at least one other row
 MAX_CLASSES = 100  # class ids 0..99; more usually means a text column was chosen as the label
 PARQUET_EXPANSION = 10  # a parquet file may unpack to at most this many times the byte limit

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from lab.errors import UploadError
-from lab.upload.limits import MAX_COLUMNS
+from lab.upload.limits import MAX_CELLS, MAX_COLUMNS
 from lab.upload.messages import _q, _size
 
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
@@ -33,6 +33,8 @@ def _read_csv(text: str, kind: str | None, max_rows: int) -> tuple[pd.DataFrame,
         notes.append(f"Columns are separated by {'tabs' if sep == chr(9) else repr(sep)}, not commas.")
     if kind is None:
         notes.append(f"Read as {'TSV' if sep == chr(9) else 'CSV'} (the name does not end in .csv or .tsv).")
+    # Cells before parsing: the header's fields × the lines (an upper bound on rows).
+    _check_cells(min(text.count("\n") + 1, max_rows + 1), first_line.count(sep) + 1)
     try:
         # header=None: the header is row 0, so a data line with extra fields is an error rather than
         # silently becoming the index; dtype=str and no NA parsing keep every cell as written.
@@ -156,6 +158,7 @@ def _read_json(text: str, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
         if len(keys) > MAX_COLUMNS:
             raise UploadError(f"The file has more than {MAX_COLUMNS:,} different keys; at most {MAX_COLUMNS:,} "
                               "columns are read.")
+    _check_cells(len(records), len(keys))
     # A duplicate after trimming (" a" and "a") is caught by _check_names; here keep every key as written.
     # dtype=object keeps each value as written: 42 stays 42 (not 42.0 beside a 1.5), true stays a bool.
     df = pd.DataFrame(records, columns=list(keys), dtype=object)
@@ -167,8 +170,14 @@ def _json_kind(value: Any) -> str:
 
 
 def _read_parquet(data: bytes, max_rows: int, max_unpacked: int) -> tuple[pd.DataFrame, list[str]]:
+    """Parquet bytes → a table, never holding more than `max_unpacked` bytes of decoded values.
+
+    A few kB of parquet can stand for gigabytes of values (one long string dictionary-encoded a million times, or
+    compressed runs), so sizes are checked in the footer first, and then row group by row group on the data as
+    it is read, text still dictionary-encoded: its decoded length is the sum of its dictionary entries' lengths
+    over the indices, measured without decoding. Only after every check do the values get decoded.
+    """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -176,35 +185,39 @@ def _read_parquet(data: bytes, max_rows: int, max_unpacked: int) -> tuple[pd.Dat
         names = [str(n) for n in schema.names if not _PANDAS_INDEX.fullmatch(str(n))]
         _check_names(names)
         flat = [f for f in schema if f.name in names and not pa.types.is_nested(f.type)]
-        text_like = [f.name for f in flat if _is_bytes_type(pa, f.type)]
+        # every text-like column stays dictionary-encoded while it is read: plain ones too (read_dictionary)
+        text_like = [f.name for f in flat if _is_bytes_type(pa, f.type)
+                     or (pa.types.is_dictionary(f.type) and _is_bytes_type(pa, f.type.value_type))]
         pf = pq.ParquetFile(io.BytesIO(data), read_dictionary=text_like)
         meta = pf.metadata
-        # 1. The row count and unpacked size come from the footer, before any data is read.
+        # 1. What the footer claims: rows, cells and unpacked bytes, before any data is read.
         if meta.num_rows > max_rows:
             raise UploadError(f"The file has {meta.num_rows:,} rows; the upload limit is {max_rows:,}. "
                               "Upload a smaller sample.")
-        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        if unpacked > max_unpacked:
-            raise UploadError(f"The parquet file unpacks to {_size(unpacked)}, more than the {_size(max_unpacked)} "
+        _check_cells(meta.num_rows, len(flat))
+        claimed = max(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)),
+                      sum(meta.row_group(i).column(j).total_uncompressed_size
+                          for i in range(meta.num_row_groups) for j in range(meta.row_group(i).num_columns)))
+        if claimed > max_unpacked:
+            raise UploadError(f"The parquet file unpacks to {_size(claimed)}, more than the {_size(max_unpacked)} "
                               "allowed. Upload a smaller sample.")
         if not flat:
             raise UploadError("The parquet file has no columns with plain values (text or numbers).")
-        table = pf.read(columns=[f.name for f in flat])
+        # 2. The data itself, one row group at a time, each measured as it would be once decoded.
+        groups, decoded = [], 0
+        for i in range(meta.num_row_groups):
+            group = pf.read_row_group(i, columns=[f.name for f in flat])
+            decoded += sum(_decoded_bytes(pa, column) for column in group.columns)
+            if decoded > max_unpacked:
+                raise UploadError(f"The parquet file unpacks to more than {_size(max_unpacked)} of values (at row "
+                                  f"group {i + 1} of {meta.num_row_groups}). Upload a smaller sample.")
+            groups.append(group)
+        table = pa.concat_tables(groups) if groups else pf.schema_arrow.empty_table().select([f.name for f in flat])
     except UploadError:
         raise
     except (pa.ArrowException, OSError, ValueError, IndexError) as exc:
         raise UploadError(f"The parquet file could not be read ({str(exc).splitlines()[0][:200]}); it may be "
                           "damaged or cut short.") from None
-    # 2. Text columns were read still dictionary-encoded: measure what they decode to before decoding,
-    # so a small file of one long string repeated a million times cannot fill the memory.
-    decoded = 0
-    for name in text_like:
-        for chunk in table.column(name).chunks:
-            if pa.types.is_dictionary(chunk.type):
-                decoded += pc.sum(pc.binary_length(chunk.dictionary).take(chunk.indices)).as_py() or 0
-    if decoded > max_unpacked:
-        raise UploadError(f"The parquet file unpacks to {_size(decoded)} of text, more than the "
-                          f"{_size(max_unpacked)} allowed. Upload a smaller sample.")
     for i, name in enumerate(table.column_names):
         col = table.column(i)
         if pa.types.is_dictionary(col.type):
@@ -215,6 +228,31 @@ def _read_parquet(data: bytes, max_rows: int, max_unpacked: int) -> tuple[pd.Dat
     if skipped:
         notes.append(f"Skipped columns with nested values (lists or records): {', '.join(_q(n) for n in skipped)}.")
     return table.to_pandas(ignore_metadata=True), notes
+
+
+def _decoded_bytes(pa: Any, column: Any) -> int:
+    """Bytes a column takes once decoded: a dictionary column's entries counted at each index, without decoding."""
+    import pyarrow.compute as pc
+
+    total = 0
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            if _is_bytes_type(pa, chunk.type.value_type):
+                lengths = pc.binary_length(chunk.dictionary).take(chunk.indices)  # (rows,) int: no text decoded
+                total += (pc.sum(lengths).as_py() or 0) + chunk.indices.nbytes
+            else:  # e.g. dictionary<int64>: each index becomes one fixed-width value
+                width = max(1, getattr(chunk.type.value_type, "bit_width", 64) // 8)
+                total += len(chunk) * width + chunk.indices.nbytes
+        else:
+            total += chunk.nbytes
+    return total
+
+
+def _check_cells(rows: int, columns: int) -> None:
+    """A table's cells each cost memory once read (a Python object per text cell): their number is bounded too."""
+    if rows * columns > MAX_CELLS:
+        raise UploadError(f"The file has {rows:,} rows × {columns:,} columns = {rows * columns:,} cells; at most "
+                          f"{MAX_CELLS:,} are read. Upload fewer rows or only the columns you need.")
 
 
 def _is_bytes_type(pa: Any, t: Any) -> bool:
