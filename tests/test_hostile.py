@@ -225,3 +225,160 @@ def test_parallel_wrong_secrets_never_lock_out_or_delay_the_instructor(app):
     for per_client in answers:  # 5 wrong answers, then refused without a comparison, with the wait
         assert sum("not the instructor secret" in a for a in per_client) == 5
         assert sum("Too many wrong secrets from this session: try again in" in a for a in per_client) == 2
+
+
+def test_the_dictionary_bomb_is_refused_over_http_with_bounded_memory(app, client, tmp_path):
+    """The reported attack: ~1.4 kB of parquet whose text column is a pandas category of 150,000 copies of one
+    10 kB string (1.5 GB decoded). The app says why and its memory hardly moves (it grew ~6 GB before)."""
+    import io
+    from pathlib import Path
+
+    import pandas as pd
+    from gradio_client import handle_file
+
+    frame = pd.DataFrame({"anchor": pd.Categorical(["x" * 10_000] * 150_000), "positive": ["p"] * 150_000})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, compression="zstd")
+    bomb = tmp_path / "bomb.parquet"
+    bomb.write_bytes(buffer.getvalue())
+    del frame
+
+    def peak_mb() -> float:
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+
+    Path("/proc/self/clear_refs").write_text("5")  # the app runs in this process: reset its peak RSS
+    before = peak_mb()
+    status = client.predict(handle_file(str(bomb)), "pair", api_name="/read_upload")[-1]
+    grew = peak_mb() - before
+    print(f"\ndictionary bomb ({bomb.stat().st_size:,} bytes): peak RSS {before:.0f} → {before + grew:.0f} MB")
+    assert "unpacks to" in status and grew < 300, (status, grew)
+    assert service.uploads.HELD.bytes_held() < 50_000_000
+    _still_serves(client)
+
+
+# --- private means private: a run trained on an upload, read by another browser through every path ------------
+ALICE, BOB = "a1" * 16, "b0" * 16
+
+
+@pytest.fixture()
+def private_run(app):
+    """Alice's finished run on her upload "secret-file.csv", with curves, metrics and a (stub) model folder."""
+    import pandas as pd
+
+    from lab.events import Eval, Finished, Log, Started
+    from lab.upload.saved import save_upload
+
+    upload_id = save_upload(pd.DataFrame({"anchor": ["zebra quartz one", "zebra quartz two"],
+                                          "positive": ["p1", "p2"]}), "pair", "secret-file.csv", owner=ALICE)
+    store, run_id = service.store(), "5e" * 12
+    store.create(run_id, {"model": "tiny-bert", "recipe": "upload-pair", "loss": "mnrl", "upload_id": upload_id,
+                          "label": "alice's secret experiment"}, owner=ALICE)
+    m = {"spearman_cosine": 0.61}
+    for event in (Started(total_steps=2, train_rows=2, row_counts={"used": 2},
+                          source={"name": "Your upload: secret-file.csv", "origin": "upload"}, device="cpu",
+                          versions={}),
+                  Eval(step=0, phase="before", metrics={"spearman_cosine": 0.5}), Log(step=1, total_steps=2, loss=0.7,
+                  lr=1e-4, epoch=1, samples_per_s=1), Eval(step=2, phase="after", metrics=m),
+                  Finished(status="completed", metrics_before={"spearman_cosine": 0.5}, metrics_after=m,
+                           train_samples_per_s=1, train_runtime_s=1, steps=2, model_dir="")):
+        store.append_event(run_id, event)
+    store.write_metrics(run_id, {"metrics_before": {"spearman_cosine": 0.5}, "metrics_after": m, "steps": 2})
+    store.update_meta(run_id, status="completed")
+    store.release(run_id)
+    (store.model_dir(run_id)).mkdir()
+    (store.model_dir(run_id) / "modules.json").write_text("[]")
+    yield run_id, upload_id
+    service.delete_run(run_id, admin=True)
+
+
+def test_another_browser_sees_a_private_runs_metrics_only(app, client, private_run):
+    from gradio_client.exceptions import AppError
+
+    run_id, _ = private_run
+    secret = ("secret-file", "alice's secret", "upload-pair")
+    # the Train tab's poll of the run's id: nothing
+    assert client.predict(job_id=run_id, owner=BOB, api_name="/poll")[0].startswith("No run yet")
+    assert "Done" in client.predict(job_id=run_id, owner=ALICE, api_name="/poll")[0]
+    # Compare: not among the runs to pick; on the leaderboard with its metrics only
+    board, picks, *_ = client.predict([], BOB, api_name="/runs")
+    assert run_id not in str(picks) and not any(s in str(board) for s in secret)
+    assert run_id[:8] in str(board) and "private upload" in str(board) and "0.61" in str(board)
+    assert run_id in str(client.predict([], ALICE, api_name="/runs")[1])
+    # its curves, its training script
+    assert client.predict([run_id], BOB, api_name="/overlay") == (None, None)
+    assert client.predict([run_id], ALICE, api_name="/overlay")[0] is not None
+    with pytest.raises(AppError, match="Start a run first"):  # as if there were no such run
+        client.predict(run_id, BOB, api_name="/show_code")
+    assert "def main" in str(client.predict(run_id, ALICE, api_name="/show_code"))
+    # its model: Explore and Evaluate
+    for api, args in (("/project", (f"run:{run_id}", "banking77", 100, "pca", BOB)),
+                      ("/neighbours", (f"run:{run_id}", "a man", 3, BOB)),
+                      ("/similarity", (f"run:{run_id}", "a", "b", BOB)),
+                      ("/evaluate", (None, BOB, [f"run:{run_id}"], [], ["sts-validation"], True))):
+        # refused by the page's own choices (this browser was never offered the run), or by the service
+        with pytest.raises(AppError, match="another person's uploaded file|not in the list of choices"):
+            client.predict(*args, api_name=api)
+    for call in (lambda: service.explore.projection_figures(f"run:{run_id}", "banking77", 100, "pca", owner=BOB),
+                 lambda: service.explore.neighbour_tables(f"run:{run_id}", "a man", 3, BOB),
+                 lambda: service.explore.pair_similarity(f"run:{run_id}", "a", "b", BOB),
+                 lambda: service.evaluations.start([f"run:{run_id}"], ["sts-validation"], True, owner=BOB)):
+        with pytest.raises((service.NotAllowed, service.explore.ExploreError), match="another person's uploaded"):
+            call()
+    assert service.manager().active() == []
+    _still_serves(client)
+
+
+def test_the_instructor_and_the_owner_may_read_it(app, private_run):
+    from lab.ui import compare_tab
+
+    run_id, _ = private_run
+    assert service.load_run(run_id, BOB) is None
+    assert service.load_run(run_id, ALICE) is not None and service.load_run(run_id, admin=True) is not None
+    assert "alice" in str(compare_tab.config_diff(run_id, run_id, False, ALICE))
+    assert compare_tab.config_diff(run_id, run_id, False, BOB).empty
+    assert service.evaluations.labels_for([f"run:{run_id}"], BOB)[f"run:{run_id}"].endswith("(private)")
+
+
+def test_deleting_the_run_deletes_its_upload_and_an_owner_may_delete_an_upload(app, private_run):
+    import pandas as pd
+
+    from lab.upload.saved import save_upload, upload_meta
+
+    run_id, upload_id = private_run
+    with pytest.raises(service.NotAllowed):
+        service.delete_run(run_id, BOB)
+    assert service.delete_run(run_id, ALICE)
+    with pytest.raises(service.ConfigError, match="no longer on the server"):
+        upload_meta(upload_id)
+    another = save_upload(pd.DataFrame({"anchor": ["q", "r"], "positive": ["a", "b"]}), "pair", "x.csv", owner=ALICE)
+    with pytest.raises(service.ConfigError, match="another session"):
+        service.delete_my_upload(another, BOB)
+    service.delete_my_upload(another, ALICE)
+    with pytest.raises(service.ConfigError, match="no longer on the server"):
+        upload_meta(another)
+
+
+@pytest.mark.slow
+def test_a_model_trained_on_an_upload_carries_none_of_its_rows(tmp_path, monkeypatch):
+    """The saved model card (what a zip or a push takes along) holds no sentence of the private upload."""
+    import pandas as pd
+
+    from lab.config import RunConfig
+    from lab.jobs.queue import JobManager
+    from lab.store import RunStore
+    from lab.upload.saved import save_upload
+
+    monkeypatch.setenv("LAB_RUNS_DIR", str(tmp_path / "runs"))
+    rows = pd.DataFrame({"anchor": [f"zebra quartz marmalade {i}" for i in range(24)],
+                         "positive": [f"violet tangerine oboe {i}" for i in range(24)]})
+    upload_id = save_upload(rows, "pair", "secret.csv", owner=ALICE)
+    manager = JobManager(RunStore(tmp_path / "runs"))
+    try:
+        run_id = manager.submit(RunConfig(model="tiny-bert", recipe="upload-pair", loss="mnrl", upload_id=upload_id,
+                                          max_train_samples=24, batch_size=8, eval_max_pairs=20), owner=ALICE)
+        assert manager.wait(run_id, 300) == "completed"
+        card = (manager.store.model_dir(run_id) / "README.md").read_text(encoding="utf-8")
+    finally:
+        manager.close()
+    assert "zebra" not in card and "violet" not in card and "trained-on-a-private-upload" in card

@@ -17,6 +17,8 @@ RUN_COLUMNS = ["run", "status", "created", "model", "recipe", "loss", "samples",
 
 
 def run_label(run_id: str, config: dict[str, Any], label: str = "") -> str:
+    if config.get("private"):  # a private run seen by someone else: its id and nothing of its config
+        return f"{run_id[:6]} · private upload"
     name = label or config.get("label") or ""
     base = f"{config.get('model', '?')} · {config.get('recipe', '?')} · {config.get('loss', '?')}"
     return f"{run_id[:6]} {name + ' · ' if name else ''}{base}"
@@ -32,6 +34,8 @@ def runs_frame(records: Iterable[Any]) -> pd.DataFrame:
         after = (metrics.get("metrics_after") or {}).get(MAIN_METRIC)
         created = m.get("created")
         label = c.get("label") or ""
+        if c.get("private"):
+            label = "private upload"
         rows.append(
             {
                 "run": r.run_id[:8] + (f" · {label}" if label else ""),

@@ -1,4 +1,10 @@
-"""Who may do what: one random owner id per browser (a name, not a secret) and the instructor's secret."""
+"""Who may do what: one random owner id per browser, the instructor's secret, and what is private.
+
+The rule for private data: a run trained on an uploaded file is private to the browser that uploaded it. The
+shared leaderboard shows its metrics only; everything else (its curves, config, the file's name, its model's
+embeddings, evaluations and neighbours, its training script) is its owner's, or the instructor's. Its model can
+be downloaded or pushed by its owner alone. Every read in service/ goes through `may_read`.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,22 @@ def clean_owner(owner: object) -> str:
     other's runs and sets the per-session queue limit; job ids stay the unguessable capability.
     """
     return owner if isinstance(owner, str) and _OWNER.fullmatch(owner) else ""
+
+
+PRIVATE = "This run was trained on another person's uploaded file: only they (and the instructor) can see it."
+
+
+def is_private(config: dict | None) -> bool:
+    """A run (or its config) trained on an upload."""
+    return bool((config or {}).get("upload_id"))
+
+
+def may_read(config: dict | None, run_owner: str, owner: object, admin: bool = False) -> bool:
+    """Whether this browser (or the instructor) may see more of a run than the leaderboard's metrics."""
+    if not is_private(config) or admin:
+        return True
+    reader = clean_owner(owner)
+    return bool(reader) and reader == run_owner
 
 
 def require_owner(owner: object) -> str:

@@ -18,6 +18,7 @@ from lab.host.paths import DATA_DIR
 from lab.knobs import whole_number
 from lab.models import load_model
 from lab.projection import project_2d
+from lab.service.access import PRIVATE, may_read
 from lab.service.live import store as run_store
 
 DATASETS = ("banking77", "stsb", "nli")
@@ -49,9 +50,9 @@ class ModelRef:
     local: bool = False
 
 
-def refs_for(choice: str, store=None) -> tuple[ModelRef, ModelRef | None]:
-    """(before, after) for a picked item: `run:<id>` gives its base model and its trained model,
-    `base:<model>` gives that model alone."""
+def refs_for(choice: str, owner: object = None, store=None) -> tuple[ModelRef, ModelRef | None]:
+    """(before, after) for a picked item: `run:<id>` gives its base model and its trained model (a private run
+    only to its owner), `base:<model>` gives that model alone."""
     if choice.startswith("base:"):
         name = choice.removeprefix("base:")
         return ModelRef(f"base:{name}", name, name), None
@@ -61,6 +62,8 @@ def refs_for(choice: str, store=None) -> tuple[ModelRef, ModelRef | None]:
     record = store.load(run_id, with_events=False)
     if record is None:
         raise ExploreError(f"No stored run '{run_id[:12]}'.")
+    if not may_read(record.config, record.meta.get("owner", ""), owner):
+        raise ExploreError(PRIVATE)
     model_dir = store.model_dir(run_id)
     if not (model_dir / "modules.json").is_file():
         raise ExploreError(f"Run {run_id[:8]} has no saved model (status: {record.status}).")
@@ -177,10 +180,11 @@ def neighbour_corpus(size: int = 1000) -> list[str]:
 
 
 # --- what the Explore handlers call ---------------------------------------------------------------
-def projection_figures(choice: str, dataset: str, n: int = 300, method: str = "umap", seed: int = 0):
+def projection_figures(choice: str, dataset: str, n: int = 300, method: str = "umap", seed: int = 0,
+                       owner: object = None):
     """Plotly figures of the same sample embedded by the base model and (if a run) the trained model."""
     n = whole_number(n, "Sentences", 10, 2000)
-    before, after = refs_for(choice)
+    before, after = refs_for(choice, owner)
     sample = sample_sentences(dataset, n, seed)
     figures = []
     for ref in (before, after):
@@ -193,21 +197,22 @@ def projection_figures(choice: str, dataset: str, n: int = 300, method: str = "u
     return figures[0], figures[1]
 
 
-def neighbour_tables(choice: str, query: str, k: int = 5) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def neighbour_tables(choice: str, query: str, k: int = 5,
+                     owner: object = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     query = (query or "").strip()
     if not query:
         raise ExploreError("Type a sentence to search for.")
     k = whole_number(k, "k", 1, 50)
-    before, after = refs_for(choice)
+    before, after = refs_for(choice, owner)
     corpus = neighbour_corpus()
     first = SERVICE.neighbours(before, query[:500], corpus, "stsb-validation", k)
     second = SERVICE.neighbours(after, query[:500], corpus, "stsb-validation", k) if after else None
     return first, second
 
 
-def pair_similarity(choice: str, a: str, b: str) -> tuple[float, float | None]:
+def pair_similarity(choice: str, a: str, b: str, owner: object = None) -> tuple[float, float | None]:
     a, b = (a or "").strip()[:500], (b or "").strip()[:500]
     if not a or not b:
         raise ExploreError("Type two sentences to compare.")
-    before, after = refs_for(choice)
+    before, after = refs_for(choice, owner)
     return SERVICE.similarity(before, a, b), (SERVICE.similarity(after, a, b) if after else None)

@@ -13,9 +13,9 @@ from lab.jobs.dispatch import run_job
 from lab.jobs.isolation import isolated
 from lab.jobs.queue import JobManager, JobSnapshot
 from lab.models import check_model
-from lab.service.access import clean_owner, require_owner
+from lab.service.access import clean_owner, may_read, require_owner
 from lab.store import RunStore, valid_run_id
-from lab.upload.saved import check_upload_access
+from lab.upload.saved import check_upload_access, delete_upload
 
 _lock = threading.Lock()
 _manager: JobManager | None = None
@@ -54,13 +54,15 @@ def store() -> RunStore:
     return manager().store
 
 
-def snapshot(run_id: str | None) -> JobSnapshot | None:
+def snapshot(run_id: str | None, owner: object = None, admin: bool = False) -> JobSnapshot | None:
+    """A run's state as this browser may see it: None for no such run, and for a private run of someone else."""
     if not run_id or not isinstance(run_id, str):
         return None
     try:
-        return manager().snapshot(run_id)
+        snap = manager().snapshot(run_id)
     except (KeyError, OSError, ValueError):
         return None
+    return snap if snap is not None and may_read(snap.config, snap.owner, owner, admin) else None
 
 
 def change_keys(run_id: str | None) -> tuple[str, str]:
@@ -113,14 +115,26 @@ def cancel(run_id: str | None, owner: str | None = "", admin: bool = False) -> b
 
 
 def delete_run(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:
-    """Delete a finished run (its folder too): the owner's own, or any for the instructor."""
+    """Delete a finished run (its folder too): the owner's own, or any for the instructor. Its private upload
+    goes with it once no other stored run trains on it."""
     if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
         return False
-    return manager().delete(run_id, owner=clean_owner(owner), admin=admin)
+    record = manager().store.load(run_id, with_events=False)
+    deleted = manager().delete(run_id, owner=clean_owner(owner), admin=admin)
+    upload_id = (record.config if record else {}).get("upload_id")
+    if deleted and upload_id and not any(r.config.get("upload_id") == upload_id for r in manager().store.list_runs()):
+        delete_upload(upload_id)
+    return deleted
 
 
-def is_live(run_id: str | None) -> bool:
-    snap = snapshot(run_id)
+def delete_my_upload(upload_id: str | None, owner: str | None) -> None:
+    """A browser deletes one of its own uploads (its runs keep their results; they can no longer be repeated)."""
+    check_upload_access(str(upload_id or ""), require_owner(owner))
+    delete_upload(str(upload_id))
+
+
+def is_live(run_id: str | None, owner: object = None) -> bool:
+    snap = snapshot(run_id, owner)
     return snap is not None and snap.status in ("queued", "running")
 
 

@@ -1,4 +1,5 @@
-"""Stored runs for the UI: all of them with their metrics, this browser's own, the leaderboard, and the
+"""Stored runs for the UI, as the reading browser may see them (service/access.py has the rule): the runs it may
+read with their metrics, its own, the leaderboard (a private run there shows its metrics only), and the
 instructor's live-first list.
 """
 
@@ -6,13 +7,13 @@ from __future__ import annotations
 
 import math
 
-from lab.service.access import clean_owner
+from lab.service.access import clean_owner, may_read
 from lab.service.live import manager, store
 from lab.store import RunRecord
 
 
-def list_runs() -> list[RunRecord]:
-    """Stored runs, newest first, each with its final metrics (metrics.json) in `meta["metrics"]`."""
+def _all_runs() -> list[RunRecord]:
+    """Every stored run, newest first, each with its final metrics (metrics.json) in `meta["metrics"]`."""
     runs = store()
     records = runs.list_runs()
     for r in records:
@@ -21,11 +22,22 @@ def list_runs() -> list[RunRecord]:
     return records
 
 
-def load_run(run_id: str) -> RunRecord | None:
+def _readable(record: RunRecord, owner: object, admin: bool) -> bool:
+    return may_read(record.config, record.meta.get("owner", ""), owner, admin)
+
+
+def list_runs(owner: object = None, admin: bool = False) -> list[RunRecord]:
+    """The runs this browser may read (everyone's public runs and its own private ones), newest first."""
+    return [r for r in _all_runs() if _readable(r, owner, admin)]
+
+
+def load_run(run_id: str, owner: object = None, admin: bool = False) -> RunRecord | None:
+    """A stored run with its events, if this browser may read it; None otherwise (as for no such run)."""
     try:
-        return store().load(run_id)
+        record = store().load(run_id)
     except (KeyError, OSError):
         return None
+    return record if record is not None and _readable(record, owner, admin) else None
 
 
 def has_model(run_id: str) -> bool:
@@ -45,7 +57,7 @@ def my_runs(owner: str | None) -> list[RunRecord]:
     owner = clean_owner(owner)
     if not owner:
         return []
-    mine = [r for r in list_runs() if r.meta.get("owner") == owner and _is_training(r)]
+    mine = [r for r in _all_runs() if r.meta.get("owner") == owner and _is_training(r)]
     live = manager()
     for r in mine:
         snap = live.snapshot(r.run_id) if r.status in ("queued", "running") else None
@@ -54,11 +66,18 @@ def my_runs(owner: str | None) -> list[RunRecord]:
     return mine
 
 
-def leaderboard() -> list[RunRecord]:
-    """Every finished training run (everyone's), best STS-B spearman after training first."""
-    finished = [r for r in list_runs() if _is_training(r) and r.status in ("completed", "cancelled")
+def leaderboard(owner: object = None, admin: bool = False) -> list[RunRecord]:
+    """Every finished training run (everyone's), best STS-B spearman after training first. A private run this
+    browser may not read is there with its metrics only: its config is replaced by `{"private": True}`."""
+    finished = [r for r in _all_runs() if _is_training(r) and r.status in ("completed", "cancelled")
                 and _after(r) is not None]
-    return sorted(finished, key=lambda r: -_after(r))
+    shown = [r if _readable(r, owner, admin) else _metrics_only(r) for r in finished]
+    return sorted(shown, key=lambda r: -_after(r))
+
+
+def _metrics_only(record: RunRecord) -> RunRecord:
+    meta = {k: record.meta[k] for k in ("status", "created", "metrics") if k in record.meta}
+    return RunRecord(record.run_id, {"private": True}, meta)
 
 
 def _after(record: RunRecord) -> float | None:
@@ -68,5 +87,5 @@ def _after(record: RunRecord) -> float | None:
 
 def all_runs_live_first() -> list[RunRecord]:
     """Every run (training and evaluation) for the instructor: live ones first, then newest first."""
-    records = list_runs()
+    records = _all_runs()
     return sorted(records, key=lambda r: r.status not in ("queued", "running"))

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,14 @@ from lab.upload import apply_mapping, display_name, max_upload_bytes, preview, r
 from lab.upload.saved import check_upload_access, save_upload
 
 MAX_ROLES = max(len(FORMATS[f].columns) for f in UPLOAD_FORMATS)  # role pickers the form needs (3)
+
+
+def _env_mb(name: str, default_mb: int) -> int:
+    try:
+        value = int(os.environ.get(name, "").strip() or default_mb)
+    except ValueError:
+        value = default_mb  # a typo in the server's environment must not stop uploads
+    return max(1, value) * 1_000_000
 NONE = ""  # the role picker's "no column" choice
 
 
@@ -54,6 +65,50 @@ def read_file(path: str | os.PathLike | None, original_name: str = "") -> ReadFi
         data = f.read(limit + 1)
     df = read_table(data, name)
     return ReadFile(df, name, tuple(df.attrs.get("upload_notes", ())))
+
+
+class HeldUploads:
+    """Tables read from uploads and not used yet, held between the page's steps (read → map → use) in server
+    memory: the page keeps only a token. Bounded whatever the files claim: one table per page session (a new
+    upload replaces the last), at most `per_session_bytes` each, and `total_bytes` for all sessions together (the
+    least recently used table goes first; its page is asked to upload again)."""
+
+    def __init__(self, total_bytes: int, per_session_bytes: int) -> None:
+        self.total_bytes, self.per_session_bytes = total_bytes, per_session_bytes
+        self._tables: OrderedDict[str, tuple[str, ReadFile, int]] = OrderedDict()  # token -> (session, read, bytes)
+        self._lock = threading.Lock()
+
+    def hold(self, session: str, read: ReadFile) -> str:
+        size = int(read.table.memory_usage(deep=True).sum())
+        if size > self.per_session_bytes:
+            raise UploadError(f"This file takes {size / 1e6:,.0f} MB in memory once read; a page may hold "
+                              f"{self.per_session_bytes / 1e6:,.0f} MB. Upload fewer rows or columns.")
+        token = secrets.token_hex(16)
+        with self._lock:
+            for old in [t for t, (s, _, _) in self._tables.items() if s == session]:
+                del self._tables[old]
+            self._tables[token] = (session, read, size)
+            while sum(n for _, _, n in self._tables.values()) > self.total_bytes and len(self._tables) > 1:
+                self._tables.popitem(last=False)
+        return token
+
+    def get(self, token: object) -> ReadFile:
+        with self._lock:
+            held = self._tables.get(token) if isinstance(token, str) else None
+            if held is not None:
+                self._tables.move_to_end(token)
+        if held is None:
+            raise UploadError("The server no longer holds your uploaded file (it keeps uploads only while they "
+                              "are being used); upload it again.")
+        return held[1]
+
+    def bytes_held(self) -> int:
+        with self._lock:
+            return sum(n for _, _, n in self._tables.values())
+
+
+HELD = HeldUploads(total_bytes=_env_mb("LAB_UPLOAD_MEMORY_MB", 1024), per_session_bytes=_env_mb(
+    "LAB_UPLOAD_SESSION_MB", 256))
 
 
 def roles(format_key: str) -> list[tuple[str, str]]:

@@ -179,6 +179,16 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     return FitResult(steps, samples_seen(steps, len(rows), global_batch) / train_s, train_s, ctx.stop.is_set())
 
 
+def forget_training_rows(model) -> None:
+    """Drop what the model card copies from the training data (widget and usage examples, the dataset's sample
+    rows and statistics) before the model is saved: the card of a model trained on an upload must not publish it."""
+    card = model.model_card_data
+    card.widget = []
+    card.usage_examples = None
+    card.train_datasets, card.eval_datasets = [], []
+    card.add_tags("trained-on-a-private-upload")
+
+
 def run_training(config: RunConfig, ctx: JobContext) -> Finished:
     """A plain run: one training of the config's model on its recipe's data with its loss."""
     model = None
@@ -216,6 +226,8 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
         # 6. Save the model as a standard sentence-transformers folder (with its model card).
         ctx.emit(Stage(name="save", message="Saving the model"))
         model_dir = ctx.run_dir / "model"
+        if config.upload_id:  # a private upload: its rows must not travel in the model card (zip, push)
+            forget_training_rows(model)
         if is_main():  # under torchrun every process holds the same weights; one saves them
             model.save(str(model_dir))
         return Finished(

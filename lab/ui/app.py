@@ -32,7 +32,7 @@ def build_app() -> gr.Blocks:
             with gr.Tab("Compare", id="compare") as compare:
                 compare_tab.build(demo, compare, owner)
             with gr.Tab("Explore", id="explore") as explore:
-                explore_tab.build(demo, explore)
+                explore_tab.build(demo, explore, owner)
             with gr.Tab("Hard negatives", id="negatives"):
                 negatives_tab.build(demo)
             with gr.Tab("Evaluate", id="evaluate") as evaluate:

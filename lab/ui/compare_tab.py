@@ -57,17 +57,17 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     refresh.click(runs, [picked, owner], outs, concurrency_limit=None, api_name="runs")
     tab.select(runs, [picked, owner], outs, concurrency_limit=None, api_visibility="private")
     push_btn.click(push, [run_a, repo_id, token, private, owner], push_md, concurrency_limit=2, api_name="push")
-    picked.change(overlay, picked, [loss_plot, eval_plot], concurrency_limit=None, api_name="overlay")
+    picked.change(overlay, [picked, owner], [loss_plot, eval_plot], concurrency_limit=None, api_name="overlay")
     for comp in (run_a, run_b, only_changed):
-        comp.change(config_diff, [run_a, run_b, only_changed], diff, concurrency_limit=None,
+        comp.change(config_diff, [run_a, run_b, only_changed, owner], diff, concurrency_limit=None,
                     api_visibility="private")
     zip_btn.click(export_zip, [run_a, owner], zip_file, concurrency_limit=4, api_visibility="private")
-    code_btn.click(show_code, run_a, code, concurrency_limit=None, api_visibility="private")
+    code_btn.click(show_code, [run_a, owner], code, concurrency_limit=None, api_visibility="private")
 
 
 def runs(picked: list[str] | None, owner: str | None = None):
-    """The leaderboard, the run pickers (every training run) and this browser's runs, refreshed from the store."""
-    records = [r for r in service.list_runs() if r.config.get("kind", "training") != "evaluation"]
+    """The leaderboard, the run pickers (every training run this browser may read) and this browser's runs."""
+    records = [r for r in service.list_runs(owner) if r.config.get("kind", "training") != "evaluation"]
     choices = [(charts.run_label(r.run_id, r.config) + f" · {r.status}", r.run_id) for r in records]
     ids = {r.run_id for r in records}
     keep = [p for p in (picked or []) if p in ids]
@@ -76,13 +76,13 @@ def runs(picked: list[str] | None, owner: str | None = None):
     first = keep[0] if keep else None
     others = [r.run_id for r in records if r.run_id != first]
     second = keep[1] if len(keep) > 1 else (others[0] if others else None)
-    return (leaderboard_frame(), gr.Dropdown(choices=choices, value=keep, multiselect=True),
+    return (leaderboard_frame(owner), gr.Dropdown(choices=choices, value=keep, multiselect=True),
             gr.Dropdown(choices=choices, value=first), gr.Dropdown(choices=choices, value=second),
             my_runs_frame(owner))
 
 
-def leaderboard_frame() -> pd.DataFrame:
-    board = charts.runs_frame(service.leaderboard())
+def leaderboard_frame(owner: str | None = None) -> pd.DataFrame:
+    board = charts.runs_frame(service.leaderboard(owner))
     board.insert(0, "#", range(1, len(board) + 1))
     return board
 
@@ -95,18 +95,18 @@ def my_runs_frame(owner: str | None) -> pd.DataFrame:
     return frame
 
 
-def overlay(picked: list[str] | None):
+def overlay(picked: list[str] | None, owner: str | None = None):
     curves: dict[str, Any] = {}
     for run_id in (picked or [])[:8]:
-        record = service.load_run(run_id)
+        record = service.load_run(run_id, owner)
         if record is not None:
             curves[charts.run_label(run_id, record.config)] = record.events
     loss, evals = charts.overlay_loss(curves), charts.overlay_eval(curves)
     return (loss if len(loss) else None), (evals if len(evals) else None)
 
 
-def config_diff(a: str | None, b: str | None, only_changed: bool) -> pd.DataFrame:
-    ra, rb = (service.load_run(a) if a else None), (service.load_run(b) if b else None)
+def config_diff(a: str | None, b: str | None, only_changed: bool, owner: str | None = None) -> pd.DataFrame:
+    ra, rb = (service.load_run(a, owner) if a else None), (service.load_run(b, owner) if b else None)
     if ra is None or rb is None:
         return pd.DataFrame(columns=["setting", "run A", "run B"])
 
@@ -127,10 +127,10 @@ def export_zip(run_id: str | None, owner: str | None = None):
 
 
 @user_errors
-def show_code(run_id: str | None):
+def show_code(run_id: str | None, owner: str | None = None):
     if not run_id:
         raise gr.Error("Pick a run as run A.")
-    return gr.Code(value=service.export_script(run_id), visible=True)
+    return gr.Code(value=service.export_script(run_id, owner), visible=True)
 
 
 def push(run_id: str | None, repo_id: str, token: str, private: bool, owner: str | None = None) -> str:

@@ -46,18 +46,18 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> gr.Button:
                            wrap=True, elem_id="eval-results")
     view = [status, results, cancel_btn]
 
-    tab.select(refresh_runs, runs, runs, concurrency_limit=None, api_visibility="private")
+    tab.select(refresh_runs, [runs, owner], runs, concurrency_limit=None, api_visibility="private")
     start_btn.click(start, [job_id, owner, runs, bases, tasks, quick], [job_id, timer, seen, *view],
                     concurrency_limit=None, api_name="evaluate")
-    follow(timer, job_id, poll, [job_id, seen], [*view, timer, seen], api_name="poll_evaluation")
+    follow(timer, job_id, poll, [job_id, seen, owner], [*view, timer, seen], api_name="poll_evaluation")
     cancel_btn.click(cancel, [job_id, owner], status, queue=False, api_name="cancel_evaluation")
-    demo.load(poll, [job_id, gr.State(None)], [*view, timer, seen], show_progress="hidden",
+    demo.load(poll, [job_id, gr.State(None), owner], [*view, timer, seen], show_progress="hidden",
               api_visibility="private")
     return start_btn
 
 
-def refresh_runs(current: list[str] | None):
-    choices = service.evaluations.run_choices()
+def refresh_runs(current: list[str] | None, owner: str | None = None):
+    choices = service.evaluations.run_choices(owner)
     values = {v for _, v in choices}
     return gr.Dropdown(choices=choices, value=[c for c in (current or []) if c in values])
 
@@ -65,39 +65,39 @@ def refresh_runs(current: list[str] | None):
 @user_errors
 def start(job_id: str | None, owner: str | None, runs: list[str] | None, bases: list[str] | None,
           tasks: list[str] | None, quick: bool):
-    if service.is_live(job_id):
+    if service.is_live(job_id, owner):
         gr.Warning("Your previous evaluation is still queued or running: cancel it first, or wait for it.")
         return (gr.skip(),) * (3 + N_VIEW)
     try:
         eval_id = service.evaluations.start([*(bases or []), *(runs or [])], list(tasks or []), bool(quick),
-                                    owner=service.clean_owner(owner))
+                                            owner=owner)
     except service.QueueFull as exc:
         gr.Warning(str(exc))
         return (gr.skip(),) * (3 + N_VIEW)
-    return (eval_id, gr.Timer(active=True), None, *render(eval_id))
+    return (eval_id, gr.Timer(active=True), None, *render(eval_id, owner))
 
 
-def poll(job_id: str | None, seen: str | None):
+def poll(job_id: str | None, seen: str | None, owner: str | None = None):
     # Both keys (a new stage moves only the progress key); taken before the snapshot: at worst one extra render,
     # never a missed one
     key = service.any_change_key(job_id)
     if key == seen:
         return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
-    snap = service.snapshot(job_id)
+    snap = service.snapshot(job_id, owner)
     if snap is None or not service.evaluations.is_evaluation(snap.config):
         return (*render(None), gr.Timer(active=False), "none")
-    return (*_render(snap), gr.Timer(active=snap.status in ("queued", "running")), key)
+    return (*_render(snap, owner), gr.Timer(active=snap.status in ("queued", "running")), key)
 
 
-def render(job_id: str | None) -> tuple[Any, ...]:
-    snap = service.snapshot(job_id)
+def render(job_id: str | None, owner: str | None = None) -> tuple[Any, ...]:
+    snap = service.snapshot(job_id, owner)
     if snap is None or not service.evaluations.is_evaluation(snap.config):
         return ("No evaluation yet. Pick models and tasks, then press **Evaluate**.", None,
                 gr.Button(interactive=False))
-    return _render(snap)
+    return _render(snap, owner)
 
 
-def _render(snap: Any) -> tuple[Any, ...]:
+def _render(snap: Any, owner: str | None = None) -> tuple[Any, ...]:
     events = list(snap.events)
     live = snap.status in ("queued", "running")
     queue_length = service.queue_length() if snap.status == "queued" else 0
@@ -105,7 +105,7 @@ def _render(snap: Any) -> tuple[Any, ...]:
     if snap.status == "completed":
         text = text.split(":")[0] + f" — {len(snap.config.get('models', []))} model(s) × " \
                                     f"{len(snap.config.get('tasks', []))} task(s)."
-    frame = service.evaluations.result_frame(events, snap.config)
+    frame = service.evaluations.result_frame(events, snap.config, owner)
     return text, (frame if len(frame) else None), gr.Button(interactive=live)
 
 

@@ -12,7 +12,7 @@ from lab.ui.state import user_errors
 _EXPLORE = {"concurrency_limit": 1, "concurrency_id": "explore"}  # one embedding job at a time
 
 
-def build(demo: gr.Blocks, tab: gr.Tab) -> None:
+def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     gr.Markdown(
         "Pick a finished run to see its **base model (left)** and **trained model (right)** embed the *same* "
         "sentences, or pick a base model alone. Points that are close were embedded close together. "
@@ -45,24 +45,25 @@ def build(demo: gr.Blocks, tab: gr.Tab) -> None:
         sim_btn = gr.Button("Compare", scale=0, min_width=120, elem_id="sim-go")
     sim_md = gr.Markdown(elem_id="sim-result")
 
-    tab.select(_refresh, choice, choice, concurrency_limit=None, api_visibility="private")
-    go_btn.click(project, [choice, dataset, size, method], [plot_before, plot_after], api_name="project", **_EXPLORE)
-    nn_btn.click(neighbours, [choice, query, k], [nn_before, nn_after], api_name="neighbours", **_EXPLORE)
-    query.submit(neighbours, [choice, query, k], [nn_before, nn_after], api_visibility="private", **_EXPLORE)
-    sim_btn.click(similarity, [choice, sent_a, sent_b], sim_md, api_name="similarity", **_EXPLORE)
+    tab.select(_refresh, [choice, owner], choice, concurrency_limit=None, api_visibility="private")
+    go_btn.click(project, [choice, dataset, size, method, owner], [plot_before, plot_after], api_name="project",
+                 **_EXPLORE)
+    nn_btn.click(neighbours, [choice, query, k, owner], [nn_before, nn_after], api_name="neighbours", **_EXPLORE)
+    query.submit(neighbours, [choice, query, k, owner], [nn_before, nn_after], api_visibility="private", **_EXPLORE)
+    sim_btn.click(similarity, [choice, sent_a, sent_b, owner], sim_md, api_name="similarity", **_EXPLORE)
 
 
 def _base_choices() -> list[tuple[str, str]]:
     return [(f"base model: {k}", f"base:{k}") for _, k in service.base_model_choices()]
 
 
-def _choices() -> list[tuple[str, str]]:
-    runs = [r for r in service.list_runs() if service.has_model(r.run_id)]
+def _choices(owner: str | None = None) -> list[tuple[str, str]]:
+    runs = [r for r in service.list_runs(owner) if service.has_model(r.run_id)]
     return [(charts.run_label(r.run_id, r.config), f"run:{r.run_id}") for r in runs] + _base_choices()
 
 
-def _refresh(current: str | None):
-    choices = _choices()
+def _refresh(current: str | None, owner: str | None = None):
+    choices = _choices(owner)
     values = [v for _, v in choices]
     return gr.Dropdown(choices=choices, value=current if current in values else (values[0] if values else None))
 
@@ -74,20 +75,20 @@ def _need(choice: str | None) -> str:
 
 
 @user_errors
-def project(choice: str | None, dataset: str, size: float, method: str):
-    before, after = service.explore.projection_figures(_need(choice), dataset, size, method)
+def project(choice: str | None, dataset: str, size: float, method: str, owner: str | None = None):
+    before, after = service.explore.projection_figures(_need(choice), dataset, size, method, owner=owner)
     return before, after
 
 
 @user_errors
-def neighbours(choice: str | None, query: str, k: float):
-    before, after = service.explore.neighbour_tables(_need(choice), query, k)
+def neighbours(choice: str | None, query: str, k: float, owner: str | None = None):
+    before, after = service.explore.neighbour_tables(_need(choice), query, k, owner)
     return before, after
 
 
 @user_errors
-def similarity(choice: str | None, a: str, b: str) -> str:
-    before, after = service.explore.pair_similarity(_need(choice), a, b)
+def similarity(choice: str | None, a: str, b: str, owner: str | None = None) -> str:
+    before, after = service.explore.pair_similarity(_need(choice), a, b, owner)
     if after is None:
         return f"cosine similarity: **{before:.3f}**"
     arrow = "closer" if after > before else "further apart"

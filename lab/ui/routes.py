@@ -23,26 +23,29 @@ from lab.ui.run_view import progress_view
 CHANGE_KEY_PATH = "/lab/api/change-key/"
 WARMUP = "warmup"  # the name of the library warm-up's key (no run id looks like it)
 _HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+OWNER_HEADER = b"x-lab-owner"  # the tab's browser id: a header, so it never lands in a URL or an access log
 
 
-def answer(job_id: str, progress: str | None = None) -> bytes:
+def answer(job_id: str, progress: str | None = None, owner: str | None = None) -> bytes:
     """{"key": …, "progress": …}: see `service.change_keys` ({"key"} of the warm-up's state for `WARMUP`);
     "none" for a malformed id, never an error. With `progress` (the progress key the tab has) behind the run's,
-    a live run's answer carries "view": the run view's progress fields (`run_view.PROGRESS`: status, charts, stages),
-    and "progress" is that view's key. Reads memory under short locks (the view is built once per run version),
-    so it runs on the event loop without a thread hop.
+    a live run's answer carries "view": the run view's progress fields (`run_view.PROGRESS`: status, charts,
+    stages), and "progress" is that view's key — if `owner` (the tab's browser id, sent as the X-Lab-Owner header)
+    may read the run: a private run's curves are its owner's. Reads memory under short locks (the view is built
+    once per run version), so it runs on the event loop without a thread hop.
     """
     if job_id == WARMUP:
         return orjson.dumps({"key": service.WARMUP.key()})
     key, current = service.change_keys(job_id)
-    view = progress_view(job_id) if progress is not None and progress != current else None
+    view = progress_view(job_id, owner) if progress is not None and progress != current else None
     if view is None:
         return orjson.dumps({"key": key, "progress": current})
     return orjson.dumps({"key": key, "progress": view[0]})[:-1] + b',"view":' + view[1] + b"}"
 
 
 class ChangeKeyRoute:
-    """ASGI middleware: answers `GET /lab/api/change-key/<one path segment>[?progress=…]` with `answer`; hands
+    """ASGI middleware: answers `GET /lab/api/change-key/<one path segment>[?progress=…]` (with the X-Lab-Owner
+    header) with `answer`; hands
     every other request (another method, an empty or multi-segment id: the router's 404/405) to the app."""
 
     def __init__(self, app) -> None:
@@ -56,7 +59,8 @@ class ChangeKeyRoute:
             job_id = path[len(CHANGE_KEY_PATH):] if path.startswith(CHANGE_KEY_PATH) else ""
             if job_id and "/" not in job_id:
                 query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-                body = answer(job_id, query.get("progress"))
+                owner = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == OWNER_HEADER), None)
+                body = answer(job_id, query.get("progress"), owner)
                 await send({"type": "http.response.start", "status": 200,
                             "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})

@@ -95,7 +95,7 @@ def build() -> dict[str, gr.components.Component]:
     return c
 
 
-def poll(job_id: str | None, seen: str | None):
+def poll(job_id: str | None, seen: str | None, owner: str | None = None):
     """Everything, unless this tab has already seen the run's current layout key.
 
     The key is read before the snapshot (at worst one extra render, never a missed one), and the view and the
@@ -105,17 +105,17 @@ def poll(job_id: str | None, seen: str | None):
     key = service.change_key(job_id)
     if key == seen:
         return (*(gr.skip(),) * N_VIEW, gr.skip(), seen)
-    snap = service.snapshot(job_id)
+    snap = service.snapshot(job_id, owner)  # None too for someone else's private run
     if snap is None:
         return (*render(None).values(), gr.Timer(active=False), "none")
     return (*_view(snap).values(), gr.Timer(active=snap.status in LIVE), key)
 
 
-def progress_view(job_id: str | None) -> tuple[str, bytes] | None:
+def progress_view(job_id: str | None, owner: str | None = None) -> tuple[str, bytes] | None:
     """(progress key, JSON of the view's PROGRESS fields) of a live run, for the change-key route to hand to tabs
     whose progress key is behind; None for a finished or unknown run, whose view is only ever the full poll's.
-    Built once per run version and shared by every tab."""
-    snap = service.snapshot(job_id)
+    Built once per run version and shared by every tab that may read the run."""
+    snap = service.snapshot(job_id, owner)
     if snap is None or snap.status not in LIVE:
         return None
 
@@ -127,9 +127,9 @@ def progress_view(job_id: str | None) -> tuple[str, bytes] | None:
     return _cached("progress", snap, build_json)
 
 
-def render(job_id: str | None) -> RunView:
-    """The whole view for a run (an empty one when there is no such run)."""
-    snap = service.snapshot(job_id)
+def render(job_id: str | None, owner: str | None = None) -> RunView:
+    """The whole view for a run (an empty one when there is no such run, or one this browser may not see)."""
+    snap = service.snapshot(job_id, owner)
     if snap is None:
         return RunView(status=charts.status_text("", []), loss=None, evals=None, lr=None,
                        stages=gr.Markdown("", visible=False), tables_box=gr.Column(visible=False),

@@ -44,7 +44,8 @@ async (%(args)s) => {
   try {
     const root = (window.gradio_config && window.gradio_config.root) || "";
     const query = %(query)s;
-    const r = await fetch(`${root}%(path)s${encodeURIComponent(name)}${query}`, {cache: "no-store"});
+    const r = await fetch(`${root}%(path)s${encodeURIComponent(name)}${query}`,
+                          {cache: "no-store", headers: %(headers)s});
     if (!r.ok) { return same; }
     const j = await r.json();
     return %(result)s;
@@ -54,19 +55,22 @@ async (%(args)s) => {
 
 
 def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callable[..., Any], inputs: list,
-           outputs: list, *, progress: list | None = None, **event_kwargs: Any) -> None:
+           outputs: list, *, progress: list | None = None, owner: gr.components.Component | None = None,
+           **event_kwargs: Any) -> None:
     """Wire a following timer: each tick asks the cheap change-key route from the browser; only a changed key
     calls `handler` (queue=False). `what` is the component holding a job id, or a fixed name the route knows
     (`routes.WARMUP`). `progress`: the components of `run_view.PROGRESS` (status, charts, stage list), in that
     order, which the tick sets itself from the route's answer when only the run's progress moved; without them
-    any change calls `handler`, which should compare `service.any_change_key`."""
+    any change calls `handler`, which should compare `service.any_change_key`. `owner`: the browser's id, sent
+    with each tick (as a header) so that the route hands a private run's points to its owner only."""
     key = gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key")
     boxes, args = [key], ["last"]
     if progress:
         boxes.append(gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key"))
         args.append("lastp")
     js = _CHANGE_KEY_JS % {
-        "args": ", ".join(args if isinstance(what, str) else ["job", *args]),
+        "args": ", ".join([*([] if isinstance(what, str) else ["job"]), *(["owner"] if owner else []), *args]),
+        "headers": '{"X-Lab-Owner": owner || ""}' if owner else "{}",
         "name": json.dumps(what) if isinstance(what, str) else "job",
         "n_progress": len(progress or []),
         "same": "[last, lastp, ...skip]" if progress else "last",
@@ -77,8 +81,8 @@ def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callab
         "path": CHANGE_KEY_PATH,
     }
     tick_outputs = [*boxes, *(progress or [])]
-    timer.tick(None, boxes if isinstance(what, str) else [what, *boxes], tick_outputs, js=js, show_progress="hidden",
-               api_visibility="private")
+    tick_inputs = [*([] if isinstance(what, str) else [what]), *([owner] if owner else []), *boxes]
+    timer.tick(None, tick_inputs, tick_outputs, js=js, show_progress="hidden", api_visibility="private")
     key.change(handler, inputs, outputs, queue=False, show_progress="hidden", **event_kwargs)
 
 

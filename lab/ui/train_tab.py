@@ -154,13 +154,13 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
     start_btn.click(start, [job_id, owner], [job_id, timer, seen, *outputs], inputs_kwargs=inputs,
                     concurrency_limit=None, show_progress="minimal", api_name="start")
     progress = [view[name] for name in run_view.PROGRESS]  # what a new loss or evaluation point changes
-    follow(timer, job_id, run_view.poll, [job_id, seen], [*outputs, timer, seen], api_name="poll",
-           progress=progress)
+    follow(timer, job_id, run_view.poll, [job_id, seen, owner], [*outputs, timer, seen], api_name="poll",
+           progress=progress, owner=owner)
     view["cancel"].click(cancel, [job_id, owner], view["status"], queue=False, api_name="cancel")
-    demo.load(run_view.poll, [job_id, gr.State(None)], [*outputs, timer, seen], show_progress="hidden",
+    demo.load(run_view.poll, [job_id, gr.State(None), owner], [*outputs, timer, seen], show_progress="hidden",
               api_visibility="private")
     zip_btn.click(export_zip, [job_id, owner], zip_file, concurrency_limit=4, api_name="export_zip")
-    code_btn.click(show_code, job_id, code, concurrency_limit=None, api_name="show_code")
+    code_btn.click(show_code, [job_id, owner], code, concurrency_limit=None, api_name="show_code")
     return start_btn
 
 
@@ -257,7 +257,7 @@ def _plan(owner: str | None, **values: Any):
 @user_errors
 def start(job_id: str | None, owner: str | None, **values: Any):
     """Validate the form (`values` by `input_keys` name), queue the run, and return at once; the timer follows it."""
-    if service.is_live(job_id):
+    if service.is_live(job_id, owner):
         gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
         return (gr.skip(),) * (3 + run_view.N_VIEW)
     form, knobs, rknobs = _split(values)
@@ -267,7 +267,7 @@ def start(job_id: str | None, owner: str | None, **values: Any):
     except service.QueueFull as exc:  # a limit, not an error: say so and leave the page as it is
         gr.Warning(str(exc))
         return (gr.skip(),) * (3 + run_view.N_VIEW)
-    return (run_id, gr.Timer(active=True), None, *run_view.render(run_id).values())
+    return (run_id, gr.Timer(active=True), None, *run_view.render(run_id, owner).values())
 
 
 def cancel(job_id: str | None, owner: str | None = None) -> str:
@@ -289,7 +289,7 @@ def export_zip(job_id: str | None, owner: str | None = None):
 
 
 @user_errors
-def show_code(job_id: str | None):
-    if not job_id or service.snapshot(job_id) is None:
+def show_code(job_id: str | None, owner: str | None = None):
+    if not job_id or service.snapshot(job_id, owner) is None:
         raise gr.Error("Start a run first: the code is generated from its settings.")
-    return gr.Code(value=service.export_script(job_id), visible=True)
+    return gr.Code(value=service.export_script(job_id, owner), visible=True)

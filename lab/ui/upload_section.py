@@ -11,6 +11,7 @@ import gradio as gr
 import pandas as pd
 
 from lab import service
+from lab.ui.state import user_errors
 
 FILE_TYPES = [".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"]
 DEFAULT_FORMAT = "pair" if "pair" in service.uploads.UPLOAD_FORMATS else service.uploads.UPLOAD_FORMATS[0]
@@ -18,18 +19,22 @@ DEFAULT_FORMAT = "pair" if "pair" in service.uploads.UPLOAD_FORMATS else service
 
 @dataclass
 class UploadSection:
-    table: gr.State  # the uploaded table (this page only)
+    table: gr.State  # a token for the uploaded table, which the server holds (service.uploads.HELD)
     name: gr.State  # its display name
     fmt: gr.Dropdown
     roles: list[gr.Dropdown]
     use_btn: gr.Button
+    delete_btn: gr.Button
     status: gr.Markdown
     owner: gr.BrowserState
 
     def wire(self, recipe: gr.Dropdown, upload_id: gr.Textbox) -> None:
         """'Use this data' sets the form's recipe (upload-<format>) and its hidden upload id."""
         self.use_btn.click(use, [self.table, self.name, self.fmt, *self.roles, self.owner],
-                           [recipe, upload_id, self.status], concurrency_limit=4, api_name="use_upload")
+                           [recipe, upload_id, self.status, self.delete_btn], concurrency_limit=4,
+                           api_name="use_upload")
+        self.delete_btn.click(delete, [upload_id, self.owner], [recipe, upload_id, self.status, self.delete_btn],
+                              concurrency_limit=4, api_name="delete_upload")
 
 
 def build(owner: gr.BrowserState) -> UploadSection:
@@ -48,7 +53,10 @@ def build(owner: gr.BrowserState) -> UploadSection:
         preview = gr.Dataframe(interactive=False, wrap=True, elem_id="upload-preview", max_height=260,
                                label="Preview (first rows, as the loss gets them)", visible=False)
         status = gr.Markdown(elem_id="upload-status")
-        use_btn = gr.Button("Use this data", variant="secondary", elem_id="upload-use", interactive=False)
+        with gr.Row():
+            use_btn = gr.Button("Use this data", variant="secondary", elem_id="upload-use", interactive=False)
+            delete_btn = gr.Button("🗑 Delete this upload from the server", variant="stop", size="sm",
+                                   elem_id="upload-delete", visible=False)
 
     file.upload(on_file, [file, fmt], [table, name, *roles, preview, status, use_btn], concurrency_limit=4,
                 api_name="read_upload")
@@ -59,7 +67,7 @@ def build(owner: gr.BrowserState) -> UploadSection:
     for role in roles:
         role.input(on_mapping, [table, fmt, *roles], [preview, use_btn], concurrency_limit=None,
                    api_visibility="private")
-    return UploadSection(table, name, fmt, roles, use_btn, status, owner)
+    return UploadSection(table, name, fmt, roles, use_btn, delete_btn, status, owner)
 
 
 def _pickers(df: pd.DataFrame | None, format_key: str, mapping: dict[str, str]) -> list[Any]:
@@ -89,13 +97,20 @@ def _problem(exc: Exception) -> str:
     return f"⚠ **{exc}**"
 
 
-def on_file(path: str | None, format_key: str):
-    """Read the uploaded file (size checked first), guess the roles, show the preview; problems inline."""
+def _held(token: str | None) -> pd.DataFrame | None:
+    """The table this page uploaded (None before an upload); an UploadError if the server let it go."""
+    return None if not token else service.uploads.HELD.get(token).table
+
+
+def on_file(path: str | None, format_key: str, request: gr.Request = None):
+    """Read the uploaded file (size checked first), guess the roles, show the preview; problems inline. The table
+    stays on the server, counted against this page's and everyone's memory budget; the page keeps a token."""
     none = (None, "", *_pickers(None, format_key, {}), gr.Dataframe(visible=False))
     if not path:
         return (*none, "", gr.Button(interactive=False))
     try:
         read = service.uploads.read_file(path)
+        token = service.uploads.HELD.hold(getattr(request, "session_hash", None) or "", read)
     except service.ConfigError as exc:
         gr.Warning(str(exc))
         return (*none, _problem(exc), gr.Button(interactive=False))
@@ -107,7 +122,7 @@ def on_file(path: str | None, format_key: str):
     text = (f"**{read.name}**: {len(read.table):,} rows, {len(read.table.columns)} columns "
             f"({', '.join(map(str, read.table.columns[:12]))}{' …' if len(read.table.columns) > 12 else ''}). "
             "Check the roles below, then press **Use this data**." + notes)
-    return (read.table, read.name, *_pickers(read.table, format_key, mapping), frame, text, use_btn)
+    return (token, read.name, *_pickers(read.table, format_key, mapping), frame, text, use_btn)
 
 
 def on_clear():
@@ -115,7 +130,9 @@ def on_clear():
             gr.Button(interactive=False))
 
 
-def on_format(df: pd.DataFrame | None, format_key: str):
+@user_errors
+def on_format(token: str | None, format_key: str):
+    df = _held(token)
     if df is None:
         return (*_pickers(None, format_key, {}), gr.Dataframe(visible=False), gr.skip(), gr.Button(interactive=False))
     mapping = service.uploads.suggested(df, format_key)
@@ -123,15 +140,19 @@ def on_format(df: pd.DataFrame | None, format_key: str):
     return (*_pickers(df, format_key, mapping), frame, "", use_btn)
 
 
-def on_mapping(df: pd.DataFrame | None, format_key: str, *chosen: str | None):
+@user_errors
+def on_mapping(token: str | None, format_key: str, *chosen: str | None):
+    df = _held(token)
     if df is None:
         return gr.skip(), gr.Button(interactive=False)
     return _preview(df, format_key, service.uploads.mapping_from(format_key, list(chosen)))
 
 
-def use(df: pd.DataFrame | None, name: str, format_key: str, *values: Any):
+@user_errors
+def use(token: str | None, name: str, format_key: str, *values: Any):
     """Check the mapped rows, save them for this browser, and point the form's recipe at them."""
     *chosen, owner = values
+    df = _held(token)
     if df is None:
         raise gr.Error("Upload a file first.")
     owner = service.clean_owner(owner)
@@ -141,9 +162,21 @@ def use(df: pd.DataFrame | None, name: str, format_key: str, *values: Any):
         saved = service.uploads.use(df, format_key, service.uploads.mapping_from(format_key, list(chosen)), name, owner)
     except service.ConfigError as exc:
         gr.Warning(str(exc))
-        return gr.skip(), gr.skip(), _problem(exc)
+        return gr.skip(), gr.skip(), _problem(exc), gr.skip()
     notes = "".join(f"\n- {n}" for n in saved.notes)
     text = (f"✓ **Using {name}**: {saved.rows:,} rows as `{format_key}`; the recipe is now `{saved.recipe}`. "
             "Pick a loss and press **Start training**." + notes)
     gr.Info(f"Using {name}: {saved.rows:,} rows.")
-    return gr.Dropdown(choices=service.recipe_choices(saved.recipe, name), value=saved.recipe), saved.upload_id, text
+    return (gr.Dropdown(choices=service.recipe_choices(saved.recipe, name), value=saved.recipe), saved.upload_id, text,
+            gr.Button(visible=True))
+
+
+@user_errors
+def delete(upload_id: str | None, owner: str | None):
+    """Delete this browser's upload from the server; the form goes back to a built-in recipe. Runs already trained
+    on it keep their results (they can no longer be repeated)."""
+    service.delete_my_upload(upload_id, owner)
+    gr.Info("Your upload was deleted from the server.")
+    recipe = service.DEFAULT_FORM["recipe"]
+    return (gr.Dropdown(choices=service.recipe_choices(), value=recipe), "", "Your upload was deleted.",
+            gr.Button(visible=False))

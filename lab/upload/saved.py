@@ -63,6 +63,31 @@ def check_upload_access(upload_id: str, owner: str) -> dict:
     return meta
 
 
+def delete_upload(upload_id: str) -> bool:
+    """Remove a saved upload (its rows and metadata); False if there was none."""
+    data_path, meta_path = _paths(upload_id)
+    existed = meta_path.exists() or data_path.exists()
+    data_path.unlink(missing_ok=True)
+    meta_path.unlink(missing_ok=True)
+    return existed
+
+
+def uploads_of(owner: str) -> list[tuple[str, dict]]:
+    """(upload id, metadata) of every saved upload of this owner, newest first."""
+    folder = uploads_dir()
+    found = []
+    for meta_path in folder.glob("*.json") if folder.is_dir() else ():
+        upload_id = meta_path.stem
+        if UPLOAD_ID.fullmatch(upload_id):
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if owner and meta.get("owner") == owner:
+                found.append((meta_path.stat().st_mtime, upload_id, meta))
+    return [(upload_id, meta) for _, upload_id, meta in sorted(found, reverse=True)]
+
+
 def load_saved_upload(upload_id: str) -> tuple[pd.DataFrame, SourceInfo]:
     data_path, _ = _paths(upload_id)
     meta = upload_meta(upload_id)

@@ -99,3 +99,29 @@ def test_cli_trains_on_a_csv(tmp_path):
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["status"] == "completed" and summary["config"]["recipe"] == "upload-pair"
     assert "my data.csv" in summary["source"] and summary["row_counts"]["used"] == 12
+
+
+def test_held_uploads_are_bounded_per_page_and_in_all():
+    """A page holds one uploaded table (a new upload replaces it), each within a per-page budget, and all pages
+    together within a global one: the oldest goes, and its page is asked to upload again."""
+    import pandas as pd
+
+    from lab.errors import UploadError
+    from lab.service.uploads import HeldUploads, ReadFile
+
+    def read(rows: int) -> ReadFile:
+        return ReadFile(pd.DataFrame({"anchor": [f"question {i}" for i in range(rows)]}), "x.csv", ())
+
+    one = int(read(1000).table.memory_usage(deep=True).sum())
+    held = HeldUploads(total_bytes=int(2.5 * one), per_session_bytes=2 * one)
+    with pytest.raises(UploadError, match="a page may hold"):
+        held.hold("alice", read(3000))
+    first = held.hold("alice", read(1000))
+    second = held.hold("alice", read(1000))  # replaces alice's first table
+    with pytest.raises(UploadError, match="upload it again"):
+        held.get(first)
+    assert len(held.get(second).table) == 1000 and held.bytes_held() == one
+    bob, carol = held.hold("bob", read(1000)), held.hold("carol", read(1000))  # 3 tables > 2.5: the oldest goes
+    with pytest.raises(UploadError, match="upload it again"):
+        held.get(second)
+    assert held.get(bob) and held.get(carol) and held.bytes_held() <= 2.5 * one

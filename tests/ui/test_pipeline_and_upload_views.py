@@ -188,7 +188,7 @@ def _file(tmp_path, text: str | bytes, name: str = "data.csv"):
 def test_upload_flow_good_file(tmp_path):
     table, name, *rest = upload_section.on_file(_file(tmp_path, GOOD), "pair")
     pickers, preview, status, use_btn = rest[:3], rest[3], rest[4], rest[5]
-    assert name == "data.csv" and len(table) == 20 and "20 rows" in status
+    assert name == "data.csv" and len(service.uploads.HELD.get(table).table) == 20 and "20 rows" in status
     assert [p.value for p in pickers[:2]] == ["question", "answer"] and pickers[2].visible is False
     assert preview.value["data"][0][0] == "what is item 0?" and use_btn.interactive is True
     # another format: the pickers are re-guessed, and a half-made mapping previews without raising
@@ -196,8 +196,8 @@ def test_upload_flow_good_file(tmp_path):
     assert fmt_out[2].visible is True and fmt_out[5].interactive is False  # no negative column guessed
     half = upload_section.on_mapping(table, "triplet", "question", "", "")
     assert half[1].interactive is False
-    recipe, upload_id, text = upload_section.use(table, name, "pair", "question", "answer", "", OWNER)
-    assert recipe.value == "upload-pair" and len(upload_id) == 24 and "20 rows" in text
+    recipe, upload_id, text, delete_btn = upload_section.use(table, name, "pair", "question", "answer", "", OWNER)
+    assert recipe.value == "upload-pair" and len(upload_id) == 24 and "20 rows" in text and delete_btn.visible
     form = {**service.DEFAULT_FORM, "model": "tiny-bert", "recipe": "upload-pair", "loss": "mnrl",
             "upload_id": upload_id}
     config = uploads.build_run_config(form, {"scale": 20}, {}, OWNER)
@@ -289,3 +289,16 @@ def test_compare_overlays_split_a_pipeline_by_stage_and_model():
     assert set(loss["run"]) == {"p · cross-encoder", "p · gold+silver", "plain"}
     evals = charts.overlay_eval({"p": _pipeline_events()})
     assert set(evals["run"]) == {"p · gold+silver", "p · gold-only"} and "series" not in evals
+
+
+def test_the_owner_deletes_an_upload_from_the_page(tmp_path):
+    from lab.upload.saved import upload_meta
+
+    table, name, *_ = upload_section.on_file(_file(tmp_path, GOOD), "pair")
+    upload_id = upload_section.use(table, name, "pair", "question", "answer", "", OWNER)[1]
+    with pytest.raises(gr.Error, match="another session"):
+        upload_section.delete(upload_id, OTHER)
+    recipe, cleared, text, button = upload_section.delete(upload_id, OWNER)
+    assert recipe.value == service.DEFAULT_FORM["recipe"] and cleared == "" and button.visible is False
+    with pytest.raises(ConfigError, match="no longer on the server"):
+        upload_meta(upload_id)

@@ -86,3 +86,27 @@ def test_a_finished_runs_view_is_built_once_and_its_store_read_once(manager, mon
     views = [named_view(run_view.poll(run_id, None)) for _ in range(20)]
     assert len(loads) == 1 and len(renders) == 1
     assert all("Done" in v["status"] for v in views)
+
+
+def test_a_private_live_runs_points_go_to_its_owner_only(manager):
+    """The change-key route hands a run's new points to tabs that send its owner's id (X-Lab-Owner)."""
+    import pandas as pd
+
+    from lab.upload.saved import save_upload
+
+    owner, other = "d" * 32, "e" * 32
+    upload_id = save_upload(pd.DataFrame({"anchor": ["q1", "q2"], "positive": ["a1", "a2"]}), "pair", "x.csv",
+                            owner=owner)
+    gate.clear()
+    run_id = service.start(RunConfig(model="tiny-bert", recipe="upload-pair", loss="mnrl", upload_id=upload_id),
+                           owner)
+    for _ in range(200):
+        if sum(isinstance(e, Log) for e in manager.snapshot(run_id).events) == len(SCHEDULE):
+            break
+        threading.Event().wait(0.02)
+    assert "view" in json.loads(routes.answer(run_id, "-", owner))
+    for stranger in (other, None, ""):
+        answer = json.loads(routes.answer(run_id, "-", stranger))
+        assert "view" not in answer and set(answer) == {"key", "progress"}
+    assert named_view(run_view.poll(run_id, None, other))["status"].startswith("No run yet")
+    gate.set()
