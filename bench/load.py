@@ -138,7 +138,7 @@ async def _open_tabs(url: str, users: int) -> list[str]:
     async def open_one(session: str) -> None:
         client = _Http(url)
         status, answer = await client.request("POST", "/gradio_api/run/poll",
-                                              {"data": [None, None], "session_hash": session})
+                                              {"data": [None, None, None], "session_hash": session})
         client.close()
         if status != 200 or "error" in answer:
             raise RuntimeError(f"could not open a tab: {status} {str(answer)[:200]}")
@@ -169,7 +169,7 @@ async def _user(url: str, session: str, run_id: str, mode: str, stop: asyncio.Ev
                 last_key, last_progress = keys["key"], keys["progress"]
             if endpoint:
                 t1 = time.perf_counter()
-                body = {"data": [run_id, None], "session_hash": session}
+                body = {"data": [run_id, None, None], "session_hash": session}  # job id, seen, owner
                 status, answer = await asyncio.wait_for(client.request("POST", f"/gradio_api/run/{endpoint}", body),
                                                         10)
                 if status != 200 or "error" in answer:
