@@ -82,8 +82,9 @@ def build() -> dict[str, gr.components.Component]:
                                 y_title="loss", height=250, elem_id="loss-plot", tooltip="all")
         c["evals"] = gr.LinePlot(None, x="step", y="spearman", color="series", title="STS-B spearman (cosine)",
                                  x_title="step", y_title="spearman", height=250, elem_id="eval-plot", tooltip="all")
+    with gr.Row():  # its own row: three charts side by side cut their titles and legends
         c["lr"] = gr.LinePlot(None, x="step", y="lr", color="stage", title="Learning rate", x_title="step",
-                              y_title="learning rate", height=250, elem_id="lr-plot", tooltip="all")
+                              y_title="learning rate", height=170, elem_id="lr-plot", tooltip="all")
     with gr.Column(visible=False, elem_id="run-tables") as c["tables_box"]:
         for i in range(MAX_TABLES):
             c[f"table_{i}_text"] = gr.Markdown(elem_classes="lab-note", elem_id=f"run-table-{i}-text")
