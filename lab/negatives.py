@@ -19,7 +19,8 @@ from lab.models import load_model
 KNOBS = (
     Knob("range_min", 0, 0, 1000, "Skip the k most similar candidates (they are often unlabelled positives).", True),
     Knob("range_max", 30, 1, 1000, "Only consider the k most similar candidates.", True),
-    Knob("margin", 0.05, 0.0, 1.0, "A negative must score at least this much below the positive (semi-hard)."),
+    Knob("margin", 0.05, -1.0, 1.0, "A negative must score at least this much below the positive (semi-hard); below "
+         "0 it may score up to that much above it (where false negatives hide)."),
     Knob("max_score", 0.85, 0.0, 1.0, "Discard candidates more similar than this to the anchor."),
     Knob("num_negatives", 1, 1, 10, "Mined negatives per anchor (each becomes its own triplet row).", True),
 )

@@ -3,47 +3,11 @@ then open Compare and Explore on the finished run."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from browsing import fill as _fill
+from browsing import pick as _pick
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser tests: scripts/test.sh installs chromium")
-        pytest.skip("no /usr/bin/chromium (scripts/test.sh installs it when run as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield b
-        b.close()
-
-
-def _pick(page, elem_id: str, option: str) -> None:
-    page.locator(f"#{elem_id} input").first.click()
-    page.get_by_role("option").filter(has_text=option).first.click()
-
-
-def _fill(page, key: str, value: str) -> None:
-    box = page.locator(f"#form-{key} input").first
-    box.fill(value)
-    box.press("Tab")
-
-
-def _points(page, elem_id: str) -> int:
-    """How many data points the Vega line plot draws (its tooltip-carrying symbols/paths)."""
-    return page.evaluate(
-        """id => { const v = document.querySelector('#' + id + ' .vega-embed');
-                   if (!v) return 0; const p = v.querySelectorAll('.mark-line path, .mark-symbol path');
-                   return p.length; }""",
-        elem_id,
-    )
 
 
 def test_train_reload_compare_explore(url, browser):

@@ -1,0 +1,34 @@
+"""Small helpers for driving the app in headless Chromium (imported as `browsing`: tests/ is on sys.path)."""
+
+from __future__ import annotations
+
+
+def pick(page, elem_id: str, option: str) -> None:
+    """Choose `option` (visible text, substring) in a gradio Dropdown."""
+    page.locator(f"#{elem_id} input").first.click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+
+
+def fill(page, key: str, value: str) -> None:
+    """Type into a Train-form field (elem id `form-<key>`) and leave it, so its change event fires."""
+    box = page.locator(f"#form-{key} input").first
+    box.fill(value)
+    box.press("Tab")
+
+
+def points(page, elem_id: str) -> int:
+    """How many data points the Vega line plot draws (its tooltip-carrying symbols/paths)."""
+    return page.evaluate(
+        """id => { const v = document.querySelector('#' + id + ' .vega-embed');
+                   if (!v) return 0; const p = v.querySelectorAll('.mark-line path, .mark-symbol path');
+                   return p.length; }""",
+        elem_id,
+    )
+
+
+def legend(page, elem_id: str) -> list[str]:
+    """The legend labels a Vega chart draws, in order."""
+    return page.evaluate(
+        """id => [...document.querySelectorAll('#' + id + ' .role-legend-label text')].map(t => t.textContent)""",
+        elem_id,
+    )
