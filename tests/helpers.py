@@ -165,3 +165,26 @@ def runner_holds(config, ctx):
     while not ctx.stop.wait(0.05):
         pass
     return _finished("cancelled")
+
+
+def fake_stored_run(store, run_id: str, config: dict, losses: list[float], after: float,
+                    status: str = "completed", owner: str = "") -> str:
+    """A finished run in `store` with a loss curve and STS-B before/after (no model): what Compare reads."""
+    from lab.events import Eval, Finished, Log, Started
+
+    before = {"spearman_cosine": 0.5}
+    store.create(run_id, config, owner=owner)
+    events = [Started(total_steps=len(losses), train_rows=32, row_counts={"used": 32}, source={}, device="cpu",
+                      versions={}), Eval(step=0, phase="before", metrics=before)]
+    events += [Log(step=i + 1, total_steps=len(losses), loss=v, lr=1e-4, epoch=1.0, samples_per_s=1.0)
+               for i, v in enumerate(losses)]
+    events += [Eval(step=len(losses), phase="after", metrics={"spearman_cosine": after}),
+               Finished(status=status, metrics_before=before, metrics_after={"spearman_cosine": after},
+                        train_samples_per_s=1.0, train_runtime_s=1.0, steps=len(losses), model_dir="")]
+    for event in events:
+        store.append_event(run_id, event)
+    store.write_metrics(run_id, {"metrics_before": before, "metrics_after": {"spearman_cosine": after},
+                                 "steps": len(losses)})
+    store.update_meta(run_id, status=status)
+    store.release(run_id)
+    return run_id

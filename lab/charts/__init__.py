@@ -6,7 +6,16 @@ One module per kind of view (curves, status, compare, tables, figures); this pac
 
 from __future__ import annotations
 
-from lab.charts.compare import RUN_COLUMNS, config_diff, overlay_eval, overlay_loss, run_label, runs_frame
+from lab.charts.compare import (
+    RELATIVE_LOSS,
+    RUN_COLUMNS,
+    config_diff,
+    legend_label,
+    overlay_eval,
+    overlay_loss,
+    run_label,
+    runs_frame,
+)
 from lab.charts.curves import (
     EVAL_COLUMNS,
     LOSS_COLUMNS,
@@ -35,11 +44,13 @@ __all__ = [
     "PALETTE",
     "PLAIN_SERIES",
     "PLAIN_STAGE",
+    "RELATIVE_LOSS",
     "RUN_COLUMNS",
     "chart_frame",
     "color_map",
     "config_diff",
     "eval_frame",
+    "legend_label",
     "live_eval_frame",
     "live_loss_frame",
     "evaluation_frame",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from lab.charts.curves import EVAL_COLUMNS, LOSS_COLUMNS, eval_frame, staged_loss_frame
+from lab.charts.curves import EVAL_COLUMNS, eval_frame, staged_loss_frame
 from lab.evaluation.sts import MAIN_METRIC
 from lab.events import Event
 
@@ -56,16 +56,32 @@ def runs_frame(records: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
+RELATIVE_LOSS = "loss ÷ first"  # the Compare chart's y: every curve divided by its first logged value
+
+
+def legend_label(run_id: str, config: dict[str, Any]) -> str:
+    """A run in a chart's legend: the loss first (what tells runs apart, and legends cut long labels), then the
+    model, the recipe and the run id."""
+    if config.get("private"):
+        return run_label(run_id, config)
+    name = f"{config.get('label')} · " if config.get("label") else ""
+    return f"{config.get('loss', '?')} · {name}{config.get('model', '?')} · {config.get('recipe', '?')} · {run_id[:6]}"
+
+
 def overlay_loss(runs: dict[str, Sequence[Event]]) -> pd.DataFrame:
-    """Loss curves of several runs in one frame, `run` as the colour column."""
+    """Loss curves of several runs in one frame, `run` as the colour column, each divided by its own first value:
+    losses of different kinds (a triplet margin near 5, a cosine MSE near 0.2) have no common scale, but how fast
+    each falls from where it started does."""
     parts = []
     for name, ev in runs.items():
         df = staged_loss_frame(ev)
         staged = df["stage"].nunique() > 1  # a pipeline: one curve per stage, or its restarting steps zig-zag
         df["run"] = [f"{name} · {st}" for st in df["stage"]] if staged else name
-        parts.append(df[[*LOSS_COLUMNS, "run"]])
+        first = df.groupby("run")["loss"].transform("first")
+        df[RELATIVE_LOSS] = (df["loss"] / first.where(first != 0)).round(4)
+        parts.append(df[["step", RELATIVE_LOSS, "run"]])
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*LOSS_COLUMNS, "run"])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["step", RELATIVE_LOSS, "run"])
 
 
 def overlay_eval(runs: dict[str, Sequence[Event]]) -> pd.DataFrame:

@@ -26,8 +26,9 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
                          info="Pick one or more runs: their curves are drawn on the same axes.")
     with gr.Row():
         # Start from None, not an empty frame: a colour plot born empty keeps an empty colour domain (gradio 6.31).
-        loss_plot = gr.LinePlot(None, x="step", y="loss", color="run",
-                                title="Training loss", height=280, elem_id="compare-loss", tooltip="all")
+        loss_plot = gr.LinePlot(None, x="step", y=charts.RELATIVE_LOSS, color="run", height=280,
+                                title="Training loss, each run ÷ its first value (losses differ in scale)",
+                                elem_id="compare-loss", tooltip="all")
         eval_plot = gr.LinePlot(None, x="step", y="spearman",
                                 color="run", title="STS-B spearman (cosine)", height=280, elem_id="compare-eval",
                                 tooltip="all")
@@ -57,7 +58,10 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     refresh.click(runs, [picked, owner], outs, concurrency_limit=None, api_name="runs")
     tab.select(runs, [picked, owner], outs, concurrency_limit=None, api_visibility="private")
     push_btn.click(push, [run_a, repo_id, token, private, owner], push_md, concurrency_limit=2, api_name="push")
-    picked.change(overlay, [picked, owner], [loss_plot, eval_plot], concurrency_limit=None, api_name="overlay")
+    # Data first, then the colour map: the LinePlot re-draws itself when its colour map changes, and an update that
+    # carried both raced in the browser (the chart was re-drawn from the old data and kept the old runs).
+    picked.change(overlay, [picked, owner], [loss_plot, eval_plot], concurrency_limit=None, api_name="overlay").then(
+        overlay_colors, [picked, owner], [loss_plot, eval_plot], concurrency_limit=None, api_visibility="private")
     for comp in (run_a, run_b, only_changed):
         comp.change(config_diff, [run_a, run_b, only_changed, owner], diff, concurrency_limit=None,
                     api_visibility="private")
@@ -71,8 +75,8 @@ def runs(picked: list[str] | None, owner: str | None = None):
     choices = [(charts.run_label(r.run_id, r.config) + f" · {r.status}", r.run_id) for r in records]
     ids = {r.run_id for r in records}
     keep = [p for p in (picked or []) if p in ids]
-    if not keep:
-        keep = [r.run_id for r in records if r.status in ("completed", "cancelled")][:2]
+    if not keep:  # the two newest completed runs (a cancelled run's curves stop short)
+        keep = [r.run_id for r in records if r.status == "completed"][:2]
     first = keep[0] if keep else None
     others = [r.run_id for r in records if r.run_id != first]
     second = keep[1] if len(keep) > 1 else (others[0] if others else None)
@@ -95,14 +99,27 @@ def my_runs_frame(owner: str | None) -> pd.DataFrame:
     return frame
 
 
-def overlay(picked: list[str] | None, owner: str | None = None):
+def _overlays(picked: list[str] | None, owner: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     curves: dict[str, Any] = {}
     for run_id in (picked or [])[:8]:
         record = service.load_run(run_id, owner)
         if record is not None:
-            curves[charts.run_label(run_id, record.config)] = record.events
-    loss, evals = charts.overlay_loss(curves), charts.overlay_eval(curves)
+            curves[charts.legend_label(run_id, record.config)] = record.events
+    return charts.overlay_loss(curves), charts.overlay_eval(curves)
+
+
+def overlay(picked: list[str] | None, owner: str | None = None):
+    """Both charts' data for the picked runs (the runs this browser may read)."""
+    loss, evals = _overlays(picked, owner)
     return (loss if len(loss) else None), (evals if len(evals) else None)
+
+
+def overlay_colors(picked: list[str] | None, owner: str | None = None):
+    """Then the charts' colour maps: gradio's LinePlot fixes its colour domain when it draws, so a run added or
+    swapped needs a new map (which re-draws the chart, now from the new data) or it is left off the chart."""
+    loss, evals = _overlays(picked, owner)
+    return (gr.LinePlot(color_map=charts.color_map(loss["run"])) if len(loss) else gr.skip(),
+            gr.LinePlot(color_map=charts.color_map(evals["run"])) if len(evals) else gr.skip())
 
 
 def config_diff(a: str | None, b: str | None, only_changed: bool, owner: str | None = None) -> pd.DataFrame:

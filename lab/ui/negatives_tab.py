@@ -18,9 +18,9 @@ def build(demo: gr.Blocks) -> None:
         "scores the **positive** (the entailed hypothesis), the **random negative** the `nli-triplets` recipe "
         "uses, and the **mined negatives** `nli-triplets-hard` picks with these knobs (sentence-transformers' "
         "`mine_hard_negatives`). A negative scored *above* its positive is flagged: it is often a paraphrase — "
-        "a false negative the loss would push away. The default margin and max score filter those out (a negative must score 0.05 "
-        "below its positive): set margin to -0.3 and max_score to 1 to let them through and see them. The first "
-        "run loads the miner model (a few seconds).",
+        "a false negative the loss would push away. The default margin and max score filter those out (a negative "
+        "must score 0.05 below its positive): set margin to -0.3 and max_score to 1 to let them through and see "
+        "them. The first run loads the miner model (a few seconds).",
         elem_classes="lab-note")
     knobs = {}
     with gr.Row():

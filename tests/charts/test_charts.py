@@ -97,3 +97,16 @@ def test_scatter_figure_both_kinds():
     fig = charts.scatter_figure([[0, 0], [1, 1]], [0.1, 0.9], ["x", "y"], "t", "score", continuous=True)
     assert len(fig.data) == 1
     assert charts.scatter_figure([], [], [], "empty") is not None
+
+
+def test_the_compare_loss_chart_puts_losses_on_one_scale_and_names_the_loss_first():
+    """A triplet loss near 5 and a cosine MSE near 0.2 are drawn each relative to its first value, and a legend
+    label starts with the loss (legends cut long labels at the end)."""
+    def curve(values):
+        return [Log(step=i + 1, total_steps=3, loss=v, lr=0, epoch=0, samples_per_s=1) for i, v in enumerate(values)]
+
+    df = charts.overlay_loss({"triplet": curve([5.0, 4.5, 4.0]), "cosine": curve([0.2, 0.15, 0.1])})
+    by_run = df.groupby("run")[charts.RELATIVE_LOSS].apply(list).to_dict()
+    assert by_run == {"triplet": [1.0, 0.9, 0.8], "cosine": [1.0, 0.75, 0.5]}
+    label = charts.legend_label("abcdef123456", {"loss": "cosent", "model": "tiny-bert", "recipe": "stsb-scores"})
+    assert label.startswith("cosent · tiny-bert")
