@@ -172,7 +172,9 @@ LOSSES: dict[str, LossSpec] = {
             ("triplet",),
             "TripletLoss: anchor–positive distance must beat anchor–negative distance by a margin (euclidean).",
             _triplet,
-            (Knob("margin", 5.0, 0.0, 100.0, "Required gap between negative and positive distance."),),
+            (Knob("margin", 0.5, 0.0, 10.0, "Required gap between the negative's and the positive's euclidean "
+                  "distance to the anchor. Unit-length embeddings (MiniLM's) are at most 2 apart, so a margin near "
+                  "2 or more can never be met and the loss stays near its margin."),),
             details="max(0, ‖a − p‖ − ‖a − n‖ + margin) with euclidean distance: the negative must be further than "
                     "the positive by at least the margin.",
             script="losses.TripletLoss(model, triplet_margin={margin})",

@@ -34,7 +34,7 @@ class SourceInfo:
 
     def describe(self) -> str:
         where = {"hub": "the Hugging Face Hub", "upload": "your upload"}.get(self.origin, "the bundled offline copy")
-        text = f"{self.name} — {self.rows:,} rows from {where} ({self.detail})"
+        text = f"{self.name} — {self.rows:,} source rows from {where} ({self.detail})"
         return f"{text}. {self.note}" if self.note else text
 
 

@@ -33,7 +33,7 @@ from lab.charts.curves import (
     sts_table,
 )
 from lab.charts.figures import scatter_figure, score_histogram
-from lab.charts.status import progress, source_text, stage_list, status_text
+from lab.charts.status import identity_text, progress, source_text, stage_list, status_text
 from lab.charts.tables import EVAL_TASK_COLUMNS, chart_frame, evaluation_frame, table_frame, table_text, tables_of
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "config_diff",
     "eval_frame",
     "legend_label",
+    "identity_text",
     "live_eval_frame",
     "live_loss_frame",
     "evaluation_frame",

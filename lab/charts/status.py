@@ -69,13 +69,32 @@ def status_text(
         took = f" in {_duration(finished.t - events[0].t)}" if finished and events else ""
         return f"**Done**{took}: {finished.steps if finished else '?'} steps."
     if status == "cancelled":
-        return f"**Cancelled**. {message}"
+        finished = next((e for e in reversed(events) if isinstance(e, Finished)), None)
+        at = f" at step {finished.steps}" if finished and finished.steps else ""
+        parts = [f"**Cancelled**{at}.", message, "A cancelled run is not evaluated after training: its STS-B "
+                 "\"after\" columns stay empty."]
+        return " ".join(part for part in parts if part)
     if status == "failed":
         failed = next((e for e in reversed(events) if isinstance(e, Failed)), None)
         return f"**Failed**: {failed.message if failed else message}"
     if status == "interrupted":
         return f"**Interrupted**: {message or 'the server stopped during this run.'}"
     return message or "No run yet. Pick settings and press **Start**."
+
+
+def identity_text(run_id: str, config: dict[str, Any]) -> str:
+    """Which run a tab follows, beside its charts: the form above may hold other settings (a draft)."""
+    if config.get("kind") == "evaluation":
+        return ""
+    if config.get("private"):
+        return f"Run `{run_id[:8]}` (private)"
+    label = f" “{config['label']}”" if config.get("label") else ""
+    knobs = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in
+                      (config.get("loss_params") or {}).items())
+    return (f"Run `{run_id[:8]}`{label}: **{config.get('model', '?')}** · recipe **{config.get('recipe', '?')}** · "
+            f"loss **{config.get('loss', '?')}**{f' ({knobs})' if knobs else ''} · {config.get('max_train_samples')} "
+            f"samples, batch {config.get('batch_size')}, lr {config.get('lr')}, seed {config.get('seed')}. "
+            "The form is a draft for your next run.")
 
 
 def source_text(events: Sequence[Event]) -> str:
@@ -90,7 +109,8 @@ def source_text(events: Sequence[Event]) -> str:
     note = f" *{s['note']}*" if s.get("note") else ""
     counts = started.row_counts
     if "transformed" in counts:
-        used = f"{counts.get('used', started.train_rows):,} of {counts['transformed']:,} rows used"
+        used = (f"{counts.get('used', started.train_rows):,} of the {counts['transformed']:,} rows the recipe made "
+                f"from {counts.get('raw', counts['transformed']):,} source rows used")
     else:  # e.g. Augmented SBERT's gold and silver pairs
         used = " + ".join(f"{v:,} {k}" for k, v in counts.items()) + " rows" if counts else \
             f"{started.train_rows:,} rows"

@@ -76,11 +76,12 @@ def run_evaluation(config: EvalConfig, ctx: JobContext, store: RunStore) -> Fini
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for i, name in enumerate(config.models, 1):
-        ctx.emit(Stage(name="model", message=f"Loading {name} ({i}/{len(config.models)})"))
+        shown = f"trained run {name[4:12]}" if name.startswith("run:") else name  # never a raw "run:<id>"
+        ctx.emit(Stage(name="model", message=f"Loading {shown} ({i}/{len(config.models)})"))
         model = _load(name, store)
         for task in config.tasks:
             checkpoint(ctx)
-            ctx.emit(Stage(name=task, message=f"{TASKS[task]} — {name} ({i}/{len(config.models)})"))
+            ctx.emit(Stage(name=task, message=f"{TASKS[task]} — {shown} ({i}/{len(config.models)})"))
             t0 = time.perf_counter()
             if task.startswith("sts-"):
                 m = evaluate_sts(model, task.removeprefix("sts-"))

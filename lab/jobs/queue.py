@@ -274,12 +274,12 @@ class JobManager:
                 self._emit(job, result)
                 with self._cv:
                     message = (
-                        "Cancelled; the model as trained so far was saved." if result.status == "cancelled" else "Done."
+                        "The model as trained so far was saved." if result.status == "cancelled" else "Done."
                     )
                     self._finish(job, result.status, message, metrics_of(result))
             except Cancelled:
                 with self._cv:
-                    self._finish(job, "cancelled", "Cancelled.")
+                    self._finish(job, "cancelled", "Stopped between stages; nothing more was trained.")
             except BaseException as exc:  # one bad job must never take the worker down
                 message = describe_failure(exc)
                 # a run in its own process (isolation.RunFailed) brings its own traceback and exception type

@@ -5,6 +5,7 @@ neighbours before/after, and the similarity of two sentences before/after. Model
 from __future__ import annotations
 
 import gradio as gr
+import pandas as pd
 
 from lab import charts, service
 from lab.ui.state import user_errors
@@ -35,8 +36,9 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
         k = gr.Slider(1, 10, value=5, step=1, label="k", scale=1)
         nn_btn = gr.Button("Search", scale=1, elem_id="nn-search")
     with gr.Row():
-        nn_before = gr.Dataframe(label="Before", interactive=False, wrap=True, elem_id="nn-before")
-        nn_after = gr.Dataframe(label="After", interactive=False, wrap=True, elem_id="nn-after")
+        empty = pd.DataFrame(columns=["cosine", "sentence"])  # named columns before the first search, not 1 2 3
+        nn_before = gr.Dataframe(empty, label="Before", interactive=False, wrap=True, elem_id="nn-before")
+        nn_after = gr.Dataframe(empty, label="After", interactive=False, wrap=True, elem_id="nn-after")
 
     gr.Markdown("### Similarity of two sentences")
     with gr.Row():

@@ -40,6 +40,7 @@ class RunView:
     evals: Any = field(metadata=_PROGRESS)
     lr: Any = field(metadata=_PROGRESS)
     stages: Any = field(metadata=_PROGRESS)
+    identity: Any = None  # which run this is (the form may hold a draft)
     tables_box: Any = None
     table_0_text: Any = None
     table_0_plot: Any = None
@@ -74,6 +75,7 @@ def build() -> dict[str, gr.components.Component]:
     Train tab adds the result box, STS-B table, data source and Cancel button under their `RunView` names."""
     c: dict[str, gr.components.Component] = {}
     c["status"] = gr.Markdown(charts.status_text("", []), elem_id="status")
+    c["identity"] = gr.Markdown(elem_id="run-identity", elem_classes="lab-note")
     c["stages"] = gr.Markdown(elem_id="stages", visible=False)
     with gr.Row():
         # Born empty (None), not as an empty frame: a colour plot born empty keeps an empty colour domain.
@@ -132,7 +134,7 @@ def render(job_id: str | None, owner: str | None = None) -> RunView:
     """The whole view for a run (an empty one when there is no such run, or one this browser may not see)."""
     snap = service.snapshot(job_id, owner)
     if snap is None:
-        return RunView(status=charts.status_text("", []), loss=None, evals=None, lr=None,
+        return RunView(status=charts.status_text("", []), identity="", loss=None, evals=None, lr=None,
                        stages=gr.Markdown("", visible=False), tables_box=gr.Column(visible=False),
                        **_table_slots({}), result_box=gr.Column(visible=False), sts_table=None, source="",
                        cancel=gr.Button(interactive=False))
@@ -213,6 +215,7 @@ def _render(snap: Any) -> RunView:
     started = x_lim is not None  # started, no point yet: the axis now, the points as they come
     return RunView(
         status=p.progress["status"],
+        identity=charts.identity_text(snap.run_id, snap.config),
         loss=gr.LinePlot(loss, color_map=charts.color_map(loss["stage"]) if pipeline else None, x_lim=x_lim,
                          title="Training loss per stage" if pipeline else "Training loss")
         if loss is not None or started else None,

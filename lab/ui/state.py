@@ -26,6 +26,8 @@ CSS = """
 #warmup { font-size: 0.85em; color: var(--body-text-color-subdued); text-align: right; }
 #warmup p { margin: 0; }
 .lab-svg svg { max-width: 100%; height: auto; }
+#actions #estimate p { margin: 0 0 4px 0; font-size: 0.9em; }
+.wrap-inner input { padding-right: 28px !important; text-overflow: ellipsis; }
 """
 
 

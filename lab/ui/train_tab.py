@@ -105,13 +105,15 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                 form["group_by_length"] = gr.Checkbox(
                     d["group_by_length"], label="Batch texts of similar length (less padding, faster on CPU)")
                 form["label"] = gr.Textbox("", label="Run label (optional)", max_lines=1, placeholder="e.g. lr 1e-4")
-            plan_md = gr.Markdown(elem_id="estimate")
-            with gr.Row():
-                start_btn = gr.Button("▶ Start training", variant="primary", elem_id="start", interactive=False)
-                cancel_btn = gr.Button("■ Cancel", variant="stop", elem_id="cancel", interactive=False)
 
         # --- right: the live view -----------------------------------------------------------------------
         with gr.Column(scale=7, min_width=420):
+            # The action on top of the live view, not below a dozen fields: Start and the plan in view on a laptop
+            with gr.Column(elem_id="actions"):
+                plan_md = gr.Markdown(elem_id="estimate")
+                with gr.Row():
+                    start_btn = gr.Button("▶ Start training", variant="primary", elem_id="start", interactive=False)
+                    cancel_btn = gr.Button("■ Cancel", variant="stop", elem_id="cancel", interactive=False)
             view = run_view.build()
             view["cancel"] = cancel_btn
             with gr.Column(visible=False) as view["result_box"]:

@@ -1,0 +1,68 @@
+"""The Train tab as a workshop sees it, in headless Chromium: Start in view, the followed run named beside its
+charts after a reload, a cancelled run's status in plain words; Explore's empty tables have real headers."""
+
+from __future__ import annotations
+
+import pytest
+from browsing import fill, pick
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_start_and_the_plan_are_in_view_on_a_laptop_window(url, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(url)
+    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    box = page.locator("#start").bounding_box()
+    assert box["y"] + box["height"] <= 900, box  # without scrolling (it sat ~1650 px down, below 12 fields)
+    expect(page.locator("#estimate")).to_contain_text("Plan", timeout=30_000)
+    plan = page.locator("#estimate").bounding_box()
+    assert plan["y"] + plan["height"] <= 900
+    page.close()
+
+
+def test_after_a_reload_the_followed_run_is_named_and_a_cancel_reads_plainly(url, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    pick(page, "form-model", "tiny-bert")
+    pick(page, "form-recipe", "nli-scores")
+    pick(page, "form-loss", "cosine")
+    fill(page, "max_train_samples", "64")
+    fill(page, "eval_max_pairs", "20")
+    page.locator("#start").click()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
+    page.reload()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=30_000)
+    identity = page.locator("#run-identity")
+    expect(identity).to_contain_text("loss cosine", timeout=30_000)
+    expect(identity).to_contain_text("recipe nli-scores")
+    expect(identity).to_contain_text("The form is a draft")  # the form came back with the defaults (MNRL)
+    # a cancelled run: one plain sentence, and why its "after" is empty
+    pick(page, "form-model", "tiny-bert")
+    fill(page, "max_train_samples", "3000")
+    fill(page, "eval_steps", "0")
+    fill(page, "eval_max_pairs", "20")
+    page.locator("#start").click()
+    expect(page.locator("#status")).to_contain_text("Training", timeout=120_000)
+    page.locator("#cancel").click()
+    expect(page.locator("#status")).to_contain_text("Cancelled at step", timeout=120_000)
+    status = page.locator("#status").inner_text()
+    assert "Cancelled. Cancelled" not in status and "not evaluated after training" in status
+    page.close()
+
+
+def test_explores_empty_neighbour_tables_have_their_headers(url, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_role("tab", name="Explore").click()
+    expect(page.locator("#nn-before")).to_contain_text("sentence", timeout=30_000)
+    headers = page.locator("#nn-before th").all_inner_texts()
+    assert any("cosine" in h for h in headers) and not any(h.strip() == "1" for h in headers)
+    page.close()
