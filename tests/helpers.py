@@ -8,13 +8,13 @@ from typing import Any
 def train_form_values(**changes: Any) -> dict[str, Any]:
     """The Train tab's Start values by API name: the defaults on tiny-bert, with `changes` applied."""
     from lab import service
-    from lab.ui import train_tab
+    from lab.ui import train_form
 
     form = {**service.DEFAULT_FORM, "hub_id": "", "upload_id": "", "model": "tiny-bert", **changes}
-    values = {k: form[k] for k in train_tab.FORM_KEYS}
-    values |= {k: service.knob_info(k)[0] for k in train_tab.knob_keys()}
-    values |= {f"recipe_{k}": service.recipe_knob_info(k)[0] for k in train_tab.recipe_knob_keys()}
-    assert set(values) == set(train_tab.input_keys())
+    values = {k: form[k] for k in train_form.FORM_KEYS}
+    values |= {k: service.knob_info(k)[0] for k in train_form.knob_keys()}
+    values |= {f"recipe_{k}": service.recipe_knob_info(k)[0] for k in train_form.recipe_knob_keys()}
+    assert set(values) == set(train_form.input_keys())
     return values
 
 

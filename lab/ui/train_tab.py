@@ -8,31 +8,22 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from lab import service
 from lab.ui import run_view, upload_section
 from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
-
-# The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
-FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
-             "seed", "eval_steps", "logging_steps", "eval_max_pairs", "label", "pooling", "max_seq_length",
-             "eval_split", "data_source", "matryoshka_dims", "group_by_length", "upload_id")
-
-
-def knob_keys() -> tuple[str, ...]:
-    """Every loss knob, once each (the form has one input per name), read from the registry when asked."""
-    return tuple(service.knob_names())
-
-
-def recipe_knob_keys() -> tuple[str, ...]:
-    return tuple(service.recipe_knob_names())
-
-
-def input_keys() -> tuple[str, ...]:
-    """Every input of Start, by the name it has in the API (`/start` takes them as keywords): the form fields, the
-    loss knobs by name, the recipe knobs as `recipe_<name>` (a recipe knob may share a loss knob's name)."""
-    return (*FORM_KEYS, *knob_keys(), *(f"recipe_{k}" for k in recipe_knob_keys()))
+from lab.ui.train_form import (
+    input_keys,
+    knob_keys,
+    loss_text,
+    on_load,
+    on_loss,
+    on_preset,
+    on_recipe,
+    plan_preview,
+    recipe_knob_keys,
+    split_form,
+)
 
 
 def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
@@ -66,25 +57,23 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                                              visible=name in service.recipe_knobs(d["recipe"]))
             form["loss"] = gr.Dropdown(service.loss_choices(d["recipe"]), value=d["loss"],
                                        label="Loss (only those that fit the recipe's data format)")
-            loss_md = gr.Markdown(_loss_text(d["loss"]), elem_classes="lab-note")
+            loss_md = gr.Markdown(loss_text(d["loss"]), elem_classes="lab-note")
             with gr.Row():
                 form["max_train_samples"] = gr.Number(d["max_train_samples"], label="Max train samples",
-                                                      minimum=1, info="Random subset (seeded).")
-                form["epochs"] = gr.Number(d["epochs"], label="Epochs", minimum=0.01, step=0.5)
-                form["batch_size"] = gr.Number(d["batch_size"], label="Batch size", minimum=1,
+                                                      info="Random subset (seeded).")
+                form["epochs"] = gr.Number(d["epochs"], label="Epochs", step=0.5)
+                form["batch_size"] = gr.Number(d["batch_size"], label="Batch size",
                                                info="Also the number of in-batch negatives for MNRL.")
             with gr.Row():
-                form["lr"] = gr.Number(d["lr"], label="Learning rate", minimum=1e-8, step=1e-5)
-                form["warmup_ratio"] = gr.Number(d["warmup_ratio"], label="Warm-up ratio", minimum=0, maximum=0.9,
-                                                 step=0.05)
-                form["seed"] = gr.Number(d["seed"], label="Seed", minimum=0)
+                form["lr"] = gr.Number(d["lr"], label="Learning rate", step=1e-5)
+                form["warmup_ratio"] = gr.Number(d["warmup_ratio"], label="Warm-up ratio", step=0.05)
+                form["seed"] = gr.Number(d["seed"], label="Seed")
             with gr.Row():
                 form["eval_steps"] = gr.Number(d["eval_steps"], label="Evaluate STS-B every K steps",
-                                               minimum=0, info="0: only before and after.")
-                form["logging_steps"] = gr.Number(d["logging_steps"], label="Log loss every N steps",
-                                                  minimum=1)
+                                               info="0: only before and after.")
+                form["logging_steps"] = gr.Number(d["logging_steps"], label="Log loss every N steps")
                 form["eval_max_pairs"] = gr.Number(d["eval_max_pairs"], label="STS-B pairs per eval",
-                                                   minimum=0, info="0: the whole split (1,500).")
+                                                   info="0: the whole split (1,500).")
             with gr.Row():
                 for name in knob_keys():
                     default, help_text, _ = service.knob_info(name)
@@ -94,7 +83,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                 with gr.Row():
                     form["pooling"] = gr.Dropdown(["model default", "mean", "cls"], value="model default",
                                                   label="Pooling")
-                    form["max_seq_length"] = gr.Number(0, label="Max sequence length", minimum=0,
+                    form["max_seq_length"] = gr.Number(0, label="Max sequence length",
                                                        info="0: the model's own.")
                     form["matryoshka_dims"] = gr.Textbox("", label="Matryoshka dims", placeholder="e.g. 384,128,64",
                                                          info="Empty: no Matryoshka wrapper.", max_lines=1)
@@ -136,21 +125,29 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
     inputs = {**form, **knobs, **{f"recipe_{k}": c for k, c in rknobs.items()}}  # by API name
     form_inputs = [inputs[k] for k in input_keys()]
     outputs = run_view.outputs(view)
-    upload.wire(form["recipe"], form["upload_id"])
+    used_upload = upload.wire(form["recipe"], form["upload_id"])
 
     # --- form wiring (cheap, unqueued) ---------------------------------------------------------------
-    form["recipe"].change(_on_recipe, [form["recipe"], form["loss"]],
-                          [form["loss"], recipe_md, *[rknobs[k] for k in recipe_knob_keys()]], queue=False,
-                          api_visibility="private")
-    form["loss"].change(_on_loss, form["loss"], [loss_md, *[knobs[k] for k in knob_keys()]], queue=False,
-                        api_visibility="private")
-    preset.input(_on_preset, preset, form_inputs, queue=False, api_visibility="private")
+    # Every change is one consistent update: a user's edit (`.input`, never a program's) re-derives what depends
+    # on it and then the plan, and a preset or the page load sets the whole form (notes and knobs included) and
+    # then the plan. No cascade of `.change` events re-reads a half-updated form (the loss dropdown judged
+    # against the last recipe's choices: "Value: mnrl is not in the list of choices").
+    quiet = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
     plan_out = [plan_md, roles_md, preview_df, preview_src]
+    plan = {"fn": plan_preview, "inputs": [owner], "outputs": plan_out, "inputs_kwargs": inputs,
+            "concurrency_limit": None, "trigger_mode": "always_last", "show_progress": "hidden",
+            "api_visibility": "private"}
+    recipe_changed = (on_recipe, [form["recipe"], form["loss"]], [form["loss"], recipe_md, loss_md,
+                      *[rknobs[k] for k in recipe_knob_keys()], *[knobs[k] for k in knob_keys()]])
+    form["recipe"].input(*recipe_changed, **quiet).then(**plan)
+    used_upload.then(*recipe_changed, **quiet).then(**plan)  # "Use this data" picked the upload's recipe
+    form["loss"].input(on_loss, form["loss"], [loss_md, *[knobs[k] for k in knob_keys()]], **quiet).then(**plan)
     for comp in form_inputs:
-        comp.change(_plan, [owner], plan_out, inputs_kwargs=inputs, concurrency_limit=None,
-                    trigger_mode="always_last", show_progress="hidden", api_visibility="private")
-    demo.load(_plan, [owner], plan_out, inputs_kwargs=inputs, show_progress="hidden", api_visibility="private")
-    demo.load(_on_load, None, form_inputs, queue=False, show_progress="hidden", api_visibility="private")
+        if comp not in (form["recipe"], form["loss"]):
+            comp.input(**plan)
+    whole_form = [*form_inputs, recipe_md, loss_md]
+    preset.input(on_preset, preset, whole_form, **quiet).then(**plan)
+    demo.load(on_load, None, whole_form, **quiet).then(**plan)
 
     # --- the job: start / poll / cancel ------------------------------------------------------------------
     start_btn.click(start, [job_id, owner], [job_id, timer, seen, *outputs], inputs_kwargs=inputs,
@@ -170,91 +167,6 @@ def _model_choices() -> list[tuple[str, str]]:
     return [(label.split(":")[0].split(" with ")[0], key) for label, key in service.model_choices()]
 
 
-# --- form handlers ----------------------------------------------------------------------------------------
-def _on_recipe(recipe: str, loss: str):
-    choices = service.loss_choices(recipe)
-    keys = [k for _, k in choices]
-    wanted = set(service.recipe_knobs(recipe))
-    return (gr.Dropdown(choices=choices, value=loss if loss in keys else (keys[0] if keys else None)),
-            service.recipe_text(recipe), *[gr.Number(visible=k in wanted) for k in recipe_knob_keys()])
-
-
-def _loss_text(loss: str) -> str:
-    description = service.loss_description(loss)
-    return f"*What it optimises*: {description}" if description else ""
-
-
-def _on_loss(loss: str):
-    wanted = set(service.loss_knobs(loss))
-    return [_loss_text(loss), *[gr.Number(visible=name in wanted) for name in knob_keys()]]
-
-
-def _on_preset(name: str | None = None):
-    """A preset on top of this server's defaults (hardware, then the room's)."""
-    return _form_updates({**service.form_defaults(), "hub_id": "", **service.PRESETS.get(name or "", {})})
-
-
-def _on_load():
-    """A new page: the server's defaults (hardware, the room's) where they differ from the lab's, which the page
-    was built with; every other field is left as it is, so nothing a quick user already changed is overwritten."""
-    return _form_updates({**service.form_defaults(), "hub_id": ""}, since={**service.DEFAULT_FORM, "hub_id": ""})
-
-
-def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -> list[Any]:
-    """The form (in `form_inputs` order) set to `values`; with `since`, skipping what `since` already had."""
-
-    def same(*keys: str) -> bool:
-        return since is not None and all(values.get(k, "") == since.get(k, "") for k in keys)
-
-    out: list[Any] = []
-    for key in FORM_KEYS:
-        if same(key, "recipe") if key == "loss" else same(key):
-            out.append(gr.skip())
-        elif key == "loss":
-            out.append(gr.Dropdown(choices=service.loss_choices(values["recipe"]), value=values["loss"]))
-        elif key == "pooling":
-            out.append(values["pooling"] or "model default")
-        else:
-            out.append(values.get(key, ""))
-    for key in knob_keys():
-        out.append(gr.skip() if same("loss") else
-                   gr.Number(value=service.knob_info(key)[0], visible=key in service.loss_knobs(values["loss"])))
-    for key in recipe_knob_keys():
-        out.append(gr.skip() if same("recipe") else
-                   gr.Number(value=service.recipe_knob_info(key)[0],
-                             visible=key in service.recipe_knobs(values["recipe"])))
-    return out
-
-
-def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Start's inputs by API name → (form fields, loss knobs, recipe knobs)."""
-    return ({k: values.get(k) for k in FORM_KEYS}, {k: values.get(k) for k in knob_keys()},
-            {k: values.get(f"recipe_{k}") for k in recipe_knob_keys()})
-
-
-def _plan(owner: str | None, **values: Any):
-    """Estimate + preview for the current form; problems are shown inline, never raised."""
-    form, knobs, rknobs = _split(values)
-    try:
-        config = service.uploads.build_run_config(form, knobs, rknobs, owner or "")
-    except service.ConfigError as exc:
-        return f"**Check the settings**: {exc}", gr.skip(), gr.skip(), gr.skip()
-    try:
-        if config.upload_id:
-            rows, source, available = service.uploads.upload_preview(
-                config.upload_id, service.clean_owner(owner), config.recipe, config.seed, config.max_train_samples,
-                config.recipe_params)
-            prev = service.Preview(rows, service.uploads.roles_text(config.recipe), source, available)
-        else:
-            prev = service.preview(config.recipe, config.seed, config.max_train_samples, config.data_source,
-                                   params=config.recipe_params)
-    except Exception as exc:  # data not loadable: say so, keep the form usable
-        return f"**Could not load the recipe's data**: {exc}", "", pd.DataFrame(), ""
-    widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
-    return (service.plan_text(config, prev.available_rows), prev.roles, gr.Dataframe(prev.rows, column_widths=widths),
-            f"Source: {prev.source}")
-
-
 # --- job handlers -----------------------------------------------------------------------------------------
 @user_errors
 def start(job_id: str | None, owner: str | None, **values: Any):
@@ -262,7 +174,7 @@ def start(job_id: str | None, owner: str | None, **values: Any):
     if service.is_live(job_id, owner):
         gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
         return (gr.skip(),) * (3 + run_view.N_VIEW)
-    form, knobs, rknobs = _split(values)
+    form, knobs, rknobs = split_form(values)
     config = service.uploads.build_run_config(form, knobs, rknobs, owner or "")
     try:
         run_id = service.start(config, owner)

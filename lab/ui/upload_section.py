@@ -28,13 +28,15 @@ class UploadSection:
     status: gr.Markdown
     owner: gr.BrowserState
 
-    def wire(self, recipe: gr.Dropdown, upload_id: gr.Textbox) -> None:
-        """'Use this data' sets the form's recipe (upload-<format>) and its hidden upload id."""
-        self.use_btn.click(use, [self.table, self.name, self.fmt, *self.roles, self.owner],
-                           [recipe, upload_id, self.status, self.delete_btn], concurrency_limit=4,
-                           api_name="use_upload")
+    def wire(self, recipe: gr.Dropdown, upload_id: gr.Textbox):
+        """'Use this data' sets the form's recipe (upload-<format>) and its hidden upload id; returns that event, so
+        the form can follow it up (the losses that fit, the plan)."""
+        used = self.use_btn.click(use, [self.table, self.name, self.fmt, *self.roles, self.owner],
+                                  [recipe, upload_id, self.status, self.delete_btn], concurrency_limit=4,
+                                  api_name="use_upload")
         self.delete_btn.click(delete, [upload_id, self.owner], [recipe, upload_id, self.status, self.delete_btn],
                               concurrency_limit=4, api_name="delete_upload")
+        return used
 
 
 def build(owner: gr.BrowserState) -> UploadSection:

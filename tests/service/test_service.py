@@ -172,12 +172,12 @@ def test_global_queue_limit_message(held):
 
 
 def test_start_handler_turns_queue_full_into_a_warning(held, monkeypatch):
-    from lab.ui import train_tab
+    from lab.ui import train_form, train_tab
 
     warnings = []
     monkeypatch.setattr(train_tab.gr, "Warning", lambda message, *a, **k: warnings.append(message))
     owner = service.new_owner()
-    values = {k: service.DEFAULT_FORM.get(k) for k in train_tab.input_keys()}  # knobs: None, their defaults
+    values = {k: service.DEFAULT_FORM.get(k) for k in train_form.input_keys()}  # knobs: None, their defaults
     values |= {"model": "tiny-bert", "hub_id": ""}
     first = train_tab.start(None, owner, **values)
     assert len(first[0]) == 24

@@ -66,3 +66,32 @@ def test_explores_empty_neighbour_tables_have_their_headers(url, browser):
     headers = page.locator("#nn-before th").all_inner_texts()
     assert any("cosine" in h for h in headers) and not any(h.strip() == "1" for h in headers)
     page.close()
+
+
+def _errors_shown(page) -> list[str]:
+    """Error badges and toasts gradio draws on the page."""
+    return page.evaluate("() => [...document.querySelectorAll('.toast-body, .error')].map(e => e.innerText)")
+
+
+@pytest.mark.parametrize("preset, recipe_note", [("SBERT original", "softmax classifier"),
+                                                 ("Fastest", "random hypothesis as the soft negative")])
+def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
+    """The recipe note, the loss and its knobs, and the plan all follow the preset, with no error on the page
+    (the loss dropdown was judged against the last recipe's choices: "mnrl is not in the list of choices")."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    expect(page.locator("#estimate")).to_contain_text("Plan", timeout=30_000)
+    pick(page, "preset", preset)
+    page.wait_for_timeout(2500)
+    assert recipe_note in page.locator(".lab-note").nth(1).inner_text()
+    assert _errors_shown(page) == []
+    expect(page.locator("#estimate")).to_contain_text("Plan")
+    # a bad value: the plan says why, and nothing else complains
+    fill(page, "batch_size", "0")
+    expect(page.locator("#estimate")).to_contain_text("batch_size must be between 1", timeout=15_000)
+    page.wait_for_timeout(1000)
+    assert _errors_shown(page) == []
+    page.close()

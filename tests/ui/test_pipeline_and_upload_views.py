@@ -15,7 +15,7 @@ from lab import charts, service
 from lab.errors import ConfigError
 from lab.events import Eval, Finished, Log, Plan, Stage, Started, Table
 from lab.service import uploads
-from lab.ui import run_view, train_tab, upload_section
+from lab.ui import run_view, train_form, train_tab, upload_section
 
 OWNER, OTHER = "a" * 32, "b" * 32
 M = {"spearman_cosine": 0.5, "pearson_cosine": 0.5}
@@ -204,9 +204,9 @@ def test_upload_flow_good_file(tmp_path):
     assert config.recipe == "upload-pair" and config.upload_id == upload_id and config.loss_params["scale"] == 20
     with pytest.raises(ConfigError, match="another session"):
         uploads.build_run_config(form, {}, {}, OTHER)
-    plan = train_tab._plan(OWNER, **train_form_values(recipe="upload-pair", loss="mnrl", upload_id=upload_id))
+    plan = train_form.plan_preview(OWNER, **train_form_values(recipe="upload-pair", loss="mnrl", upload_id=upload_id))
     assert "steps" in plan[0] and "Your upload: data.csv" in plan[3]
-    other = train_tab._plan(OTHER, **train_form_values(recipe="upload-pair", upload_id=upload_id))
+    other = train_form.plan_preview(OTHER, **train_form_values(recipe="upload-pair", upload_id=upload_id))
     assert "another session" in other[0]
 
 

@@ -11,7 +11,7 @@ from helpers import named_view, serve_fake_runs, train_form_values
 
 from lab import service
 from lab.events import Eval, Finished, Log, Stage, Started
-from lab.ui import compare_tab, run_view, train_tab
+from lab.ui import compare_tab, run_view, train_form, train_tab
 from lab.ui.app import build_app
 
 M = {f"{s}_{sim}": 0.5 for s in ("pearson", "spearman") for sim in ("cosine", "euclidean", "manhattan", "dot")}
@@ -126,7 +126,7 @@ def test_bad_input_is_a_gradio_error(manager):
         train_tab.start(None, OWNER, **train_form_values(model="no such model!"))
     with pytest.raises(gr.Error, match="batch_size"):
         train_tab.start(None, OWNER, **train_form_values(batch_size=0))
-    plan = train_tab._plan(OWNER, **train_form_values(batch_size=0))
+    plan = train_form.plan_preview(OWNER, **train_form_values(batch_size=0))
     assert "batch_size" in plan[0]  # the plan line explains instead of raising
 
 
@@ -155,19 +155,19 @@ def test_a_page_load_sets_only_the_defaults_that_differ_from_the_built_form(monk
     """The load event must not overwrite what a quick user already changed: with the lab's own defaults it sets
     nothing; with room defaults it sets exactly those fields (and the loss list and knobs a new recipe needs)."""
     monkeypatch.setenv("LAB_HARDWARE", "cpu")
-    n_form = len(train_tab.FORM_KEYS)
-    assert all(v == gr.skip() for v in train_tab._on_load())
+    n_form = len(train_form.FORM_KEYS)
+    assert all(v == gr.skip() for v in train_form.on_load())
     service.save_room_defaults({"batch_size": 32, "model": "tiny-bert"})
-    out = train_tab._on_load()
-    set_keys = {k for k, v in zip(train_tab.FORM_KEYS, out[:n_form], strict=True) if v != gr.skip()}
-    assert set_keys == {"batch_size", "model"} and out[train_tab.FORM_KEYS.index("batch_size")] == 32
+    out = train_form.on_load()
+    set_keys = {k for k, v in zip(train_form.FORM_KEYS, out[:n_form], strict=True) if v != gr.skip()}
+    assert set_keys == {"batch_size", "model"} and out[train_form.FORM_KEYS.index("batch_size")] == 32
     assert all(v == gr.skip() for v in out[n_form:])  # same loss and recipe: their knobs stay
     service.save_room_defaults({"recipe": "nli-3class", "loss": "softmax"})
-    out = dict(zip(train_tab.FORM_KEYS, train_tab._on_load()[:n_form], strict=True))
+    out = dict(zip(train_form.FORM_KEYS, train_form.on_load()[:n_form], strict=True))
     assert out["recipe"] == "nli-3class" and out["loss"].value == "softmax"
     service.save_room_defaults({})
     # a preset still sets the whole form
-    assert not any(v == gr.skip() for v in train_tab._on_preset(next(iter(service.PRESETS))))
+    assert not any(v == gr.skip() for v in train_form.on_preset(next(iter(service.PRESETS))))
 
 
 def test_change_key_middleware_answers_its_get_and_hands_on_everything_else(manager):

@@ -1,0 +1,124 @@
+"""The Train tab's form: its fields by name (the names `/start` takes), and its handlers — each change of the form
+is one consistent update (a preset, the page load, a new recipe or loss), then the plan and preview.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from lab import service
+
+# The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
+FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
+             "seed", "eval_steps", "logging_steps", "eval_max_pairs", "label", "pooling", "max_seq_length",
+             "eval_split", "data_source", "matryoshka_dims", "group_by_length", "upload_id")
+
+
+def knob_keys() -> tuple[str, ...]:
+    """Every loss knob, once each (the form has one input per name), read from the registry when asked."""
+    return tuple(service.knob_names())
+
+
+def recipe_knob_keys() -> tuple[str, ...]:
+    return tuple(service.recipe_knob_names())
+
+
+def input_keys() -> tuple[str, ...]:
+    """Every input of Start, by the name it has in the API (`/start` takes them as keywords): the form fields, the
+    loss knobs by name, the recipe knobs as `recipe_<name>` (a recipe knob may share a loss knob's name)."""
+    return (*FORM_KEYS, *knob_keys(), *(f"recipe_{k}" for k in recipe_knob_keys()))
+
+
+def on_recipe(recipe: str, loss: str):
+    """A new recipe: the losses that fit it (keeping the loss if it still fits), its note and knobs, and the loss's
+    note and knobs (the loss may have changed with it)."""
+    choices = service.loss_choices(recipe)
+    keys = [k for _, k in choices]
+    loss = loss if loss in keys else (keys[0] if keys else None)
+    wanted = set(service.recipe_knobs(recipe))
+    return (gr.Dropdown(choices=choices, value=loss), service.recipe_text(recipe), *on_loss(loss)[:1],
+            *[gr.Number(visible=k in wanted) for k in recipe_knob_keys()], *on_loss(loss)[1:])
+
+
+def loss_text(loss: str) -> str:
+    description = service.loss_description(loss)
+    return f"*What it optimises*: {description}" if description else ""
+
+
+def on_loss(loss: str):
+    wanted = set(service.loss_knobs(loss))
+    return [loss_text(loss), *[gr.Number(visible=name in wanted) for name in knob_keys()]]
+
+
+def on_preset(name: str | None = None):
+    """A preset on top of this server's defaults (hardware, then the room's): the whole form and its notes."""
+    values = {**service.form_defaults(), "hub_id": "", **service.PRESETS.get(name or "", {})}
+    return [*_form_updates(values), service.recipe_text(values["recipe"]), loss_text(values["loss"])]
+
+
+def on_load():
+    """A new page: the server's defaults (hardware, the room's) where they differ from the lab's, which the page
+    was built with; every other field is left as it is, so nothing a quick user already changed is overwritten."""
+    values = {**service.form_defaults(), "hub_id": ""}
+    since = {**service.DEFAULT_FORM, "hub_id": ""}
+    notes = [gr.skip(), gr.skip()] if values["recipe"] == since["recipe"] and values["loss"] == since["loss"] else [
+        service.recipe_text(values["recipe"]), loss_text(values["loss"])]
+    return [*_form_updates(values, since=since), *notes]
+
+
+def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -> list[Any]:
+    """The form (in `form_inputs` order) set to `values`; with `since`, skipping what `since` already had."""
+
+    def same(*keys: str) -> bool:
+        return since is not None and all(values.get(k, "") == since.get(k, "") for k in keys)
+
+    out: list[Any] = []
+    for key in FORM_KEYS:
+        if same(key, "recipe") if key == "loss" else same(key):
+            out.append(gr.skip())
+        elif key == "loss":
+            out.append(gr.Dropdown(choices=service.loss_choices(values["recipe"]), value=values["loss"]))
+        elif key == "pooling":
+            out.append(values["pooling"] or "model default")
+        else:
+            out.append(values.get(key, ""))
+    for key in knob_keys():
+        out.append(gr.skip() if same("loss") else
+                   gr.Number(value=service.knob_info(key)[0], visible=key in service.loss_knobs(values["loss"])))
+    for key in recipe_knob_keys():
+        out.append(gr.skip() if same("recipe") else
+                   gr.Number(value=service.recipe_knob_info(key)[0],
+                             visible=key in service.recipe_knobs(values["recipe"])))
+    return out
+
+
+def split_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Start's inputs by API name → (form fields, loss knobs, recipe knobs)."""
+    return ({k: values.get(k) for k in FORM_KEYS}, {k: values.get(k) for k in knob_keys()},
+            {k: values.get(f"recipe_{k}") for k in recipe_knob_keys()})
+
+
+def plan_preview(owner: str | None, **values: Any):
+    """Estimate + preview for the current form; problems are shown inline, never raised."""
+    form, knobs, rknobs = split_form(values)
+    try:
+        config = service.uploads.build_run_config(form, knobs, rknobs, owner or "")
+    except service.ConfigError as exc:
+        return f"**Check the settings**: {exc}", gr.skip(), gr.skip(), gr.skip()
+    try:
+        if config.upload_id:
+            rows, source, available = service.uploads.upload_preview(
+                config.upload_id, service.clean_owner(owner), config.recipe, config.seed, config.max_train_samples,
+                config.recipe_params)
+            prev = service.Preview(rows, service.uploads.roles_text(config.recipe), source, available)
+        else:
+            prev = service.preview(config.recipe, config.seed, config.max_train_samples, config.data_source,
+                                   params=config.recipe_params)
+    except Exception as exc:  # data not loadable: say so, keep the form usable
+        return f"**Could not load the recipe's data**: {exc}", "", pd.DataFrame(), ""
+    widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
+    return (service.plan_text(config, prev.available_rows), prev.roles, gr.Dataframe(prev.rows, column_widths=widths),
+            f"Source: {prev.source}")
