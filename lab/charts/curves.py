@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from lab.evaluation.sts import MAIN_METRIC, SIMILARITIES
-from lab.events import Eval, Event, Finished, Log, Plan
+from lab.events import Eval, Event, Finished, Log, Plan, Started
 
 MAX_POINTS = 400  # per series sent to the browser each tick; the full history stays in the store
 LOSS_COLUMNS = ["step", "loss"]
@@ -69,10 +69,37 @@ def live_loss_frame(events: Sequence[Event]) -> pd.DataFrame:
     return _with_categories(staged_loss_frame(events), "stage", plan.curves if plan else [])
 
 
+BASE_SERIES = "base model"  # a plain run's reference line: the score it started from, across the run's steps
+EVAL_SPAN = 0.35  # the live STS-B axis reaches this far either side of the base score: no noise magnified
+
+
 def live_eval_frame(events: Sequence[Event]) -> pd.DataFrame:
-    """`eval_frame` for the live chart: every model a pipeline plans to evaluate is a series from the base score on."""
+    """`eval_frame` for the live chart: every model a pipeline plans to evaluate is a series from the base score on.
+
+    A plain run also gets a flat reference line at its base model's score from step 0 to its last step, so a lone
+    first point is visible and every later point reads against where the run started."""
     plan = _plan(events)
-    return eval_frame(events, planned=plan.series if plan else ())
+    frame = eval_frame(events, planned=plan.series if plan else ())
+    started = next((e for e in events if isinstance(e, Started)), None)
+    base = frame[frame["phase"] == "before"].head(1)
+    if plan is not None or base.empty:
+        return frame
+    if started is None:  # the reference line's category from the first frame: the chart's colours never change
+        return _with_categories(frame, "series", [PLAIN_SERIES, BASE_SERIES])
+    score = float(base["spearman"].iloc[0])
+    line = pd.DataFrame({"step": [0, started.total_steps], "spearman": [score, score], "phase": ["before"] * 2,
+                         "series": [BASE_SERIES] * 2})
+    return pd.concat([frame, line], ignore_index=True)
+
+
+def eval_axis(events: Sequence[Event]) -> list[float] | None:
+    """The live STS-B chart's y-axis: the base score ± EVAL_SPAN (within [-1, 1]), fixed for the whole run, so a
+    ±0.003 wobble looks like one and real learning still fits; None before the base score."""
+    base = next((e.metrics.get(MAIN_METRIC) for e in events if isinstance(e, Eval) and e.phase == "before"
+                 and MAIN_METRIC in e.metrics), None)
+    if base is None or not math.isfinite(base):
+        return None
+    return [round(max(-1.0, base - EVAL_SPAN), 2), round(min(1.0, base + EVAL_SPAN), 2)]
 
 
 def _plan(events: Sequence[Event]) -> Plan | None:

@@ -83,7 +83,8 @@ def build() -> dict[str, gr.components.Component]:
         c["loss"] = gr.LinePlot(None, x="step", y="loss", color="stage", title="Training loss", x_title="step",
                                 y_title="loss", height=250, elem_id="loss-plot", tooltip="all")
         c["evals"] = gr.LinePlot(None, x="step", y="spearman", color="series", title="STS-B spearman (cosine)",
-                                 x_title="step", y_title="spearman", height=250, elem_id="eval-plot", tooltip="all")
+                                 x_title="step", y_title="spearman", height=250, elem_id="eval-plot", tooltip="all",
+                                 y_axis_format=".2f", x_axis_format="d")
     with gr.Row():  # its own row: three charts side by side cut their titles and legends
         c["lr"] = gr.LinePlot(None, x="step", y="lr", color="stage", title="Learning rate", x_title="step",
                               y_title="learning rate", height=170, elem_id="lr-plot", tooltip="all")
@@ -219,7 +220,8 @@ def _render(snap: Any) -> RunView:
         loss=gr.LinePlot(loss, color_map=charts.color_map(loss["stage"]) if pipeline else None, x_lim=x_lim,
                          title="Training loss per stage" if pipeline else "Training loss")
         if loss is not None or started else None,
-        evals=gr.LinePlot(evals, color_map=charts.color_map(evals["series"]) if pipeline else None, x_lim=x_lim,
+        evals=gr.LinePlot(evals, color_map=charts.color_map(evals["series"]), x_lim=x_lim,
+                          y_lim=None if pipeline else charts.eval_axis(snap.events),
                           title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
         if evals is not None else None,
         lr=gr.LinePlot(lr, color_map=charts.color_map(lr["stage"]) if pipeline else None, x_lim=x_lim,

@@ -95,3 +95,27 @@ def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
     page.wait_for_timeout(1000)
     assert _errors_shown(page) == []
     page.close()
+
+
+def test_the_sts_chart_does_not_magnify_noise_and_shows_where_the_run_started(url, browser):
+    """The STS-B axis spans the base score ± 0.35 (a +0.003 move looks like one), ticks read as 0.xx, and a flat
+    "base model" line runs across the run, so even a lone first point has something to read against."""
+    from browsing import legend
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    pick(page, "form-model", "tiny-bert")
+    fill(page, "max_train_samples", "64")
+    fill(page, "eval_max_pairs", "20")
+    page.locator("#start").click()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
+    page.wait_for_timeout(1500)
+    labels = page.evaluate("() => [...document.querySelectorAll('#eval-plot .role-axis-label text')]"
+                           ".map(t => t.textContent)")
+    ticks = [float(t.replace("\u2212", "-")) for t in labels if "." in t]  # the y axis (steps are whole numbers)
+    assert max(ticks) - min(ticks) >= 0.5, ticks  # the y axis: ±0.35 around the base score
+    assert all(len(t.split(".")[-1]) == 2 for t in labels if "." in t)  # 0.xx, not 0.043964
+    assert "base model" in legend(page, "eval-plot")
+    page.close()
