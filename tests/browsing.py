@@ -32,3 +32,23 @@ def legend(page, elem_id: str) -> list[str]:
         """id => [...document.querySelectorAll('#' + id + ' .role-legend-label text')].map(t => t.textContent)""",
         elem_id,
     )
+
+
+def open_train_tab(browser, url: str, width: int = 1400, height: int = 1000):
+    """A new page on the app, once its Start button is enabled (the page has its browser id)."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    return page
+
+
+def set_form(page, model: str = "tiny-bert", **fields: str) -> None:
+    """Pick the model, then type each field (recipe and loss are picked from their dropdowns)."""
+    pick(page, "form-model", model)
+    for key in ("recipe", "loss"):
+        if key in fields:
+            pick(page, f"form-{key}", fields.pop(key))
+    for key, value in fields.items():
+        fill(page, key, value)

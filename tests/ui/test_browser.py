@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from browsing import fill as _fill
+from browsing import open_train_tab, set_form
 from browsing import pick as _pick
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -13,13 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_train_reload_compare_explore(url, browser):
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    expect(page.locator("#start")).to_be_visible(timeout=30_000)
-    _pick(page, "form-model", "tiny-bert")
-    _fill(page, "max_train_samples", "1024")
-    _fill(page, "eval_steps", "16")
-    _fill(page, "eval_max_pairs", "50")
+    page = open_train_tab(browser, url)
+    set_form(page, max_train_samples="1024", eval_steps="16", eval_max_pairs="50")
     expect(page.locator("#estimate")).to_contain_text("64 steps", timeout=15_000)
     page.locator("#start").click()
 

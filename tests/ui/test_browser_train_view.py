@@ -4,7 +4,7 @@ charts after a reload, a cancelled run's status in plain words; Explore's empty 
 from __future__ import annotations
 
 import pytest
-from browsing import fill, pick
+from browsing import fill, open_train_tab, pick, set_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -12,9 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_start_and_the_plan_are_in_view_on_a_laptop_window(url, browser):
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
-    page.goto(url)
-    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    page = open_train_tab(browser, url, 1440, 900)
     box = page.locator("#start").bounding_box()
     assert box["y"] + box["height"] <= 900, box  # without scrolling (it sat ~1650 px down, below 12 fields)
     expect(page.locator("#estimate")).to_contain_text("Plan", timeout=30_000)
@@ -26,14 +24,8 @@ def test_start_and_the_plan_are_in_view_on_a_laptop_window(url, browser):
 def test_after_a_reload_the_followed_run_is_named_and_a_cancel_reads_plainly(url, browser):
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
-    pick(page, "form-model", "tiny-bert")
-    pick(page, "form-recipe", "nli-scores")
-    pick(page, "form-loss", "cosine")
-    fill(page, "max_train_samples", "64")
-    fill(page, "eval_max_pairs", "20")
+    page = open_train_tab(browser, url)
+    set_form(page, recipe="nli-scores", loss="cosine", max_train_samples="64", eval_max_pairs="20")
     page.locator("#start").click()
     expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
     page.reload()
@@ -43,10 +35,7 @@ def test_after_a_reload_the_followed_run_is_named_and_a_cancel_reads_plainly(url
     expect(identity).to_contain_text("recipe nli-scores")
     expect(identity).to_contain_text("The form is a draft")  # the form came back with the defaults (MNRL)
     # a cancelled run: one plain sentence, and why its "after" is empty
-    pick(page, "form-model", "tiny-bert")
-    fill(page, "max_train_samples", "3000")
-    fill(page, "eval_steps", "0")
-    fill(page, "eval_max_pairs", "20")
+    set_form(page, max_train_samples="3000", eval_steps="0", eval_max_pairs="20")
     page.locator("#start").click()
     expect(page.locator("#status")).to_contain_text("Training", timeout=120_000)
     page.locator("#cancel").click()
@@ -80,9 +69,7 @@ def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
     (the loss dropdown was judged against the last recipe's choices: "mnrl is not in the list of choices")."""
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    page = open_train_tab(browser, url)
     expect(page.locator("#estimate")).to_contain_text("Plan", timeout=30_000)
     pick(page, "preset", preset)
     page.wait_for_timeout(2500)
@@ -103,12 +90,8 @@ def test_the_sts_chart_does_not_magnify_noise_and_shows_where_the_run_started(ur
     from browsing import legend
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
-    pick(page, "form-model", "tiny-bert")
-    fill(page, "max_train_samples", "64")
-    fill(page, "eval_max_pairs", "20")
+    page = open_train_tab(browser, url)
+    set_form(page, max_train_samples="64", eval_max_pairs="20")
     page.locator("#start").click()
     expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
     page.wait_for_timeout(1500)
