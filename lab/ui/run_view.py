@@ -87,7 +87,7 @@ def build() -> dict[str, gr.components.Component]:
                                  y_axis_format=".2f", x_axis_format="d")
     with gr.Row():  # its own row: three charts side by side cut their titles and legends
         c["lr"] = gr.LinePlot(None, x="step", y="lr", color="stage", title="Learning rate", x_title="step",
-                              y_title="learning rate", height=170, elem_id="lr-plot", tooltip="all")
+                              y_title="learning rate", height=200, elem_id="lr-plot", tooltip="all")
     with gr.Column(visible=False, elem_id="run-tables") as c["tables_box"]:
         for i in range(MAX_TABLES):
             c[f"table_{i}_text"] = gr.Markdown(elem_classes="lab-note", elem_id=f"run-table-{i}-text")
