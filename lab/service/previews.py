@@ -14,6 +14,7 @@ from lab.errors import ConfigError
 from lab.jobs.dispatch import is_pipeline
 from lab.models import check_model
 from lab.recipes import RECIPES, prepare
+from lab.service.calibration import measured
 from lab.service.warmup import WARMUP
 
 # Rough CPU training speeds (samples/s, batch 16–32, 2 cores), from the measured notes; ×20 on a GPU.
@@ -62,9 +63,12 @@ def preview(
 def plan_text(config: RunConfig, available_rows: int | None = None) -> str:
     """The plan line the form shows under the settings: rows, steps, and the estimated times."""
     est = estimate(config, available_rows)
+    basis = (f"measured on {est['measured_runs']} run(s) of this model here" if est["measured_runs"]
+             else "a first guess: it is measured once this model has run here")
     plan = (f"**Plan**: {est['rows']:,} rows → **{est['steps']} steps** of {config.batch_size} · "
             f"about **{_fmt_s(est['total_s'])}** on this machine (training ≈ {_fmt_s(est['train_s'])}, "
-            f"STS-B evals ≈ {_fmt_s(est['eval_s'])}); first loss point after ≈ {_fmt_s(est['first_loss_s'])}.")
+            f"STS-B evals ≈ {_fmt_s(est['eval_s'])}; {basis}); first loss point after ≈ "
+            f"{_fmt_s(est['first_loss_s'])}.")
     if is_pipeline(config.recipe):
         plan += " A pipeline trains more than once (see the recipe's note): expect a few times that."
     return plan
@@ -87,12 +91,17 @@ def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, 
     gpu = 20.0 if WARMUP.cuda else 1.0
     columns = len(RECIPES[config.recipe].format.inputs)
     speed = _SPEED.get(kind, 5.0) * gpu * (3 / max(columns, 1)) ** 0.5
-    train_s = steps * config.batch_size / speed
     pairs = config.eval_max_pairs or (1500 if config.eval_split == "validation" else 1379)
     one_eval_s = 2 * pairs / (_ENCODE.get(kind, 60.0) * gpu)
-    evals = 2 + (steps // config.eval_steps if config.eval_steps else 0)
     startup_s = (0.0 if WARMUP.ready("sentence_transformers") else 12.0) + (0.5 if kind == "tiny" else 2.0)
+    seen = measured(config.model, columns)  # what this server measured of this model's runs beats a constant
+    if seen is not None:
+        speed, startup_s = seen.samples_per_s, seen.startup_s
+        one_eval_s = pairs / seen.eval_pairs_per_s if seen.eval_pairs_per_s else one_eval_s
+    train_s = steps * config.batch_size / speed
+    evals = 2 + (steps // config.eval_steps if config.eval_steps else 0)
     return {
+        "measured_runs": seen.runs if seen else 0,
         "steps": steps,
         "rows": rows,
         "train_s": train_s,

@@ -102,3 +102,23 @@ def test_the_sts_chart_does_not_magnify_noise_and_shows_where_the_run_started(ur
     assert all(len(t.split(".")[-1]) == 2 for t in labels if "." in t)  # 0.xx, not 0.043964
     assert "base model" in legend(page, "eval-plot")
     page.close()
+
+
+def test_the_plan_is_measured_from_this_servers_runs(url, browser):
+    """After a run of a model, the plan for the same settings says it was measured here and is close to what the
+    run took (the constants it used before were 3× off, one way or the other)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page = open_train_tab(browser, url)
+    set_form(page, max_train_samples="256", eval_max_pairs="100", eval_steps="4")
+    expect(page.locator("#estimate")).to_contain_text("a first guess", timeout=30_000)
+    page.locator("#start").click()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
+    took = int(re.search(r"Done\*?\*? in (\d+) s", page.locator("#status").inner_text()).group(1))
+    fill(page, "seed", "43")  # the same sizes: the plan is made again
+    expect(page.locator("#estimate")).to_contain_text("measured on 1 run", timeout=30_000)
+    said = int(re.search(r"about (\d+) s", page.locator("#estimate").inner_text()).group(1))
+    assert abs(said - took) <= max(3, 0.35 * took), (said, took)
+    page.close()

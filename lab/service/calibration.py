@@ -1,0 +1,63 @@
+"""What this server measured of its own finished runs, for the plan's estimates: training samples per second,
+STS-B pairs evaluated per second and start-up seconds, per model and number of text columns. Read from the run
+store (the newest runs first), cached until the set of finished runs changes."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from dataclasses import dataclass
+
+from lab.events import Eval, Finished, Started
+from lab.recipes import RECIPES
+from lab.service.live import store
+
+_RECENT = 8  # runs per model and format measured (the newest)
+
+
+@dataclass(frozen=True)
+class Measured:
+    samples_per_s: float  # training, evaluations excluded
+    eval_pairs_per_s: float  # STS-B pairs, one evaluation
+    startup_s: float  # from the run's first event to its first training step, the base evaluation excluded
+    runs: int
+
+
+_cache: dict[tuple, Measured | None] = {}
+_lock = threading.Lock()
+
+
+def measured(model: str, columns: int) -> Measured | None:
+    """The medians of this model's newest completed runs with this many text columns; None if there are none."""
+    runs = [r for r in store().list_runs() if r.status == "completed" and r.config.get("model") == model
+            and r.config.get("kind", "training") != "evaluation" and not r.config.get("upload_id")][:_RECENT * 3]
+    key = (model, columns, tuple(r.run_id for r in runs))
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    samples, evals, startups = [], [], []
+    for record in runs:
+        if _columns(record.config) != columns or len(samples) >= _RECENT:
+            continue
+        events = store().read_events(record.run_id)
+        started = next((e for e in events if isinstance(e, Started)), None)
+        finished = next((e for e in events if isinstance(e, Finished)), None)
+        pairs = record.config.get("eval_max_pairs") or 1500
+        timed = [e.elapsed_s for e in events if isinstance(e, Eval) and e.elapsed_s > 0]
+        if not (started and finished and finished.train_samples_per_s > 0 and events):
+            continue
+        samples.append(finished.train_samples_per_s)
+        if timed:
+            evals.append(pairs / statistics.median(timed))
+        before = next((e.elapsed_s for e in events if isinstance(e, Eval) and e.phase == "before"), 0.0)
+        startups.append(max(0.0, started.t - events[0].t - before))
+    value = Measured(statistics.median(samples), statistics.median(evals) if evals else 0.0,
+                     statistics.median(startups), len(samples)) if samples else None
+    with _lock:
+        _cache[key] = value
+    return value
+
+
+def _columns(config: dict) -> int:
+    recipe = RECIPES.get(config.get("recipe", ""))
+    return len(recipe.format.inputs) if recipe else 0
