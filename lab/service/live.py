@@ -70,9 +70,10 @@ def change_keys(run_id: str | None) -> tuple[str, str]:
     again — all of it (it starts, a table arrives, it ends, its queue place moves), or only its progress (a loss
     or evaluation point, a new stage: the status line, charts and stage list the change-key route carries).
 
-    Cheap (memory only, no store read): open tabs ask for them every second over plain HTTP and call a gradio
-    poll only when one changes. "none": a malformed run id; "stored:<id>": not live in this process (a finished
-    run read from the store, or no such run: either way it does not change any more).
+    Cheap (memory, or two file stats for a stored run): open tabs ask for them every second over plain HTTP and
+    call a gradio poll only when one changes. "none": a malformed run id; "stored:<id>[:<stamp>]": not live in
+    this process (a finished run, one another process writes, whose stamp moves as its files grow, or no such
+    run).
     """
     if not run_id or not isinstance(run_id, str) or not valid_run_id(run_id):
         return "none", "none"

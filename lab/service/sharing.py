@@ -10,7 +10,7 @@ from typing import Any
 
 from lab.config import RunConfig
 from lab.errors import ConfigError, NotAllowed, PublishError
-from lab.service.access import clean_owner
+from lab.service.access import clean_owner, is_private
 from lab.service.export import zip_model
 from lab.service.live import store
 from lab.service.publish import push_run
@@ -21,7 +21,7 @@ from lab.store import RunRecord, valid_run_id
 
 def check_may_take(record: RunRecord, owner: str | None) -> None:
     """NotAllowed unless this browser may take the run's model away (see the module docstring)."""
-    if record.config.get("upload_id") and clean_owner(owner) != record.meta.get("owner"):
+    if is_private(record.config) and clean_owner(owner) != record.meta.get("owner"):
         raise NotAllowed("This model was trained on another person's uploaded file: only they can download or "
                          "publish it.")
 
