@@ -62,6 +62,10 @@ class Eval(Event):
     elapsed_s: float = 0.0
     stage: str = ""
     model: str = ""  # for comparisons inside a pipeline: which model was evaluated
+    pairs: int = 0  # how many STS-B pairs were scored (0: not recorded, an older run)
+    subset: bool = False  # scored on the live curve's subset of the split, not on the whole split
+    band: float | None = None  # half-width of the 95 % bootstrap interval of spearman_cosine on these pairs
+    cached: bool = False  # the base model's score read from the cache (same weights, split and pairs) instead of run
 
 
 @dataclass(frozen=True)

@@ -66,10 +66,29 @@ def live_loss_frame(events: Sequence[Event]) -> pd.DataFrame:
     frame to the last, and every update is a data swap.
     """
     plan = _plan(events)
-    return _with_categories(staged_loss_frame(events), "stage", plan.curves if plan else [])
+    started = next((e for e in events if isinstance(e, Started)), None)
+    frame = _dash_lone_points(staged_loss_frame(events), "loss", "stage", started.total_steps if started else 0)
+    return _with_categories(frame, "stage", plan.curves if plan else [])
+
+
+def _dash_lone_points(df: pd.DataFrame, value: str, column: str, total_steps: int) -> pd.DataFrame:
+    """A line chart draws nothing for a series of one point (it has no markers): such a point becomes a short
+    level dash centred on it (±1 % of the run's steps), so the first logged loss is visible at once."""
+    if not len(df):
+        return df
+    counts = df[column].map(df[column].value_counts())
+    lone = df[counts == 1]
+    if lone.empty:
+        return df
+    width = max(total_steps, 1) * 0.01
+    dashes = pd.concat([lone.assign(step=lone["step"] - width), lone.assign(step=lone["step"] + width)])
+    dashes["step"] = dashes["step"].clip(lower=0)
+    return pd.concat([df[counts > 1], dashes], ignore_index=True).sort_values([column, "step"], kind="stable",
+                                                                              ignore_index=True)
 
 
 BASE_SERIES = "base model"  # a plain run's reference line: the score it started from, across the run's steps
+BAND_SERIES = ("base + noise", "base − noise")  # the spread the curve's pairs allow the base score (95 % bootstrap)
 EVAL_SPAN = 0.35  # the live STS-B axis reaches this far either side of the base score: no noise magnified
 
 
@@ -77,25 +96,63 @@ def live_eval_frame(events: Sequence[Event]) -> pd.DataFrame:
     """`eval_frame` for the live chart: every model a pipeline plans to evaluate is a series from the base score on.
 
     A plain run also gets a flat reference line at its base model's score from step 0 to its last step, so a lone
-    first point is visible and every later point reads against where the run started."""
+    first point is visible and every later point reads against where the run started, and two lines at the base
+    score ± its bootstrap band on the curve's pairs: a point between them is within the noise of those pairs."""
     plan = _plan(events)
     frame = eval_frame(events, planned=plan.series if plan else ())
     started = next((e for e in events if isinstance(e, Started)), None)
     base = frame[frame["phase"] == "before"].head(1)
     if plan is not None or base.empty:
         return frame
-    if started is None:  # the reference line's category from the first frame: the chart's colours never change
-        return _with_categories(frame, "series", [PLAIN_SERIES, BASE_SERIES])
-    score = float(base["spearman"].iloc[0])
-    line = pd.DataFrame({"step": [0, started.total_steps], "spearman": [score, score], "phase": ["before"] * 2,
-                         "series": [BASE_SERIES] * 2})
-    return pd.concat([frame, line], ignore_index=True)
+    reference = [PLAIN_SERIES, BASE_SERIES, *BAND_SERIES]
+    if started is None:  # the reference lines' categories from the first frame: the chart's colours never change
+        return _with_categories(frame, "series", reference)
+    score, band = float(base["spearman"].iloc[0]), base_band(events)
+    lines = [(BASE_SERIES, score)]
+    if band is not None:
+        lines += [(BAND_SERIES[0], score + band), (BAND_SERIES[1], score - band)]
+    parts = [pd.DataFrame({"step": [0, started.total_steps], "spearman": [value, value], "phase": ["before"] * 2,
+                           "series": [name] * 2}) for name, value in lines]
+    return _with_categories(pd.concat([frame, *parts], ignore_index=True), "series", reference)
+
+
+REFERENCE_COLORS = {BASE_SERIES: "#7f7f7f", BAND_SERIES[0]: "#c7c7c7", BAND_SERIES[1]: "#c7c7c7"}
+
+
+def eval_color_map(names: Iterable[str]) -> dict[str, str]:
+    """`color_map` for an STS-B chart: the base line dark grey and the noise band light grey, the models in colour."""
+    names = list(dict.fromkeys(names))
+    colors = color_map([n for n in names if n not in REFERENCE_COLORS])
+    return {**colors, **{n: REFERENCE_COLORS[n] for n in names if n in REFERENCE_COLORS}}
+
+
+def curve_evals(events: Iterable[Event]) -> list[Eval]:
+    """The STS-B evaluations a run's curve draws: those on the live subset when the run scored one (the whole
+    split's before/after are the table's), else all of them."""
+    evals = [e for e in events if isinstance(e, Eval)]
+    return [e for e in evals if e.subset] if any(e.subset for e in evals) else evals
+
+
+def base_band(events: Sequence[Event]) -> float | None:
+    """The bootstrap band of the base model's score on the curve's pairs; None when not recorded."""
+    base = next((e for e in curve_evals(events) if e.phase == "before"), None)
+    return base.band if base is not None and base.band is not None and math.isfinite(base.band) else None
+
+
+def curve_scope(events: Sequence[Event]) -> str:
+    """What the curve's points are scored on, e.g. "200 of 1,500 validation pairs (±0.031: noise)"."""
+    base = next((e for e in curve_evals(events) if e.phase == "before" and e.pairs), None)
+    if base is None:
+        return ""
+    whole = next((e.pairs for e in events if isinstance(e, Eval) and not e.subset and e.pairs), base.pairs)
+    scope = f"{base.pairs:,} of {whole:,} pairs" if base.subset else f"all {base.pairs:,} pairs"
+    return scope + (f", noise ±{base.band:.3f}" if base.band is not None else "")
 
 
 def eval_axis(events: Sequence[Event]) -> list[float] | None:
     """The live STS-B chart's y-axis: the base score ± EVAL_SPAN (within [-1, 1]), fixed for the whole run, so a
     ±0.003 wobble looks like one and real learning still fits; None before the base score."""
-    base = next((e.metrics.get(MAIN_METRIC) for e in events if isinstance(e, Eval) and e.phase == "before"
+    base = next((e.metrics.get(MAIN_METRIC) for e in curve_evals(events) if e.phase == "before"
                  and MAIN_METRIC in e.metrics), None)
     if base is None or not math.isfinite(base):
         return None
@@ -127,8 +184,8 @@ def eval_frame(events: Iterable[Event], metric: str = MAIN_METRIC, planned: Sequ
     series (a pipeline's models not evaluated yet) are there from the base score on.
     """
     rows = []
-    for e in events:
-        if isinstance(e, Eval) and metric in e.metrics and math.isfinite(e.metrics[metric]):
+    for e in curve_evals(events):
+        if metric in e.metrics and math.isfinite(e.metrics[metric]):
             rows.append((e.step, float(e.metrics[metric]), e.phase, e.model or PLAIN_SERIES))
     df = pd.DataFrame(rows, columns=[*EVAL_COLUMNS, "series"])
     base = df[df["phase"] == "before"].head(1)
@@ -147,7 +204,7 @@ def metrics_of(events: Sequence[Event]) -> tuple[dict[str, float], dict[str, flo
     if finished is not None and (finished.metrics_before or finished.metrics_after):
         # A pipeline evaluates several models; the run's own result is the one its Finished event names.
         return dict(finished.metrics_before), dict(finished.metrics_after)
-    sts = [e for e in events if isinstance(e, Eval) and MAIN_METRIC in e.metrics]
+    sts = [e for e in events if isinstance(e, Eval) and MAIN_METRIC in e.metrics and not e.subset]
     before = next((e.metrics for e in sts if e.phase == "before"), {})
     after = next((e.metrics for e in reversed(sts) if e.phase == "after"), {})
     return dict(before), dict(after)

@@ -4,10 +4,12 @@ and a pipeline's stage list.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from lab.charts.curves import curve_evals
 from lab.events import Eval, Event, Failed, Finished, Log, Plan, Stage, Started
 
 
@@ -23,7 +25,7 @@ def progress(events: Sequence[Event], now: float | None = None) -> dict[str, Any
     train_t0 = next((e.t for e in events if isinstance(e, Stage) and e.name == "train"), None)
     if logs and train_t0 is not None and step > 0 and total:
         pace = (logs[-1].t - train_t0) / step  # seconds per step, evals during training included
-        before = next((e for e in events if isinstance(e, Eval) and e.phase == "before"), None)
+        before = next((e for e in events if isinstance(e, Eval) and e.phase == "before" and not e.subset), None)
         eta_s = max(0.0, (total - step) * pace - (now - logs[-1].t)) + (before.elapsed_s if before else 0.0)
     return {
         "stage": stage.name if stage else "",
@@ -114,7 +116,27 @@ def source_text(events: Sequence[Event]) -> str:
     else:  # e.g. Augmented SBERT's gold and silver pairs
         used = " + ".join(f"{v:,} {k}" for k, v in counts.items()) + " rows" if counts else \
             f"{started.train_rows:,} rows"
-    return f"**Data**: {s.get('name', '?')} — {where} (`{s.get('detail', '')}`); {used} on {started.device}.{note}"
+    data = f"**Data**: {s.get('name', '?')} — {where} (`{s.get('detail', '')}`); {used} on {started.device}.{note}"
+    scope = sts_scope_text(events)
+    return f"{data}\n\n{scope}" if scope else data
+
+
+def sts_scope_text(events: Sequence[Event]) -> str:
+    """What the STS-B curve and the before/after table each score, and how much of the curve's moves is noise."""
+    evals = [e for e in events if isinstance(e, Eval) and e.pairs and not e.model]
+    base = next((e for e in curve_evals(events) if e.phase == "before" and e.pairs and not e.model), None)
+    if base is None:
+        return ""
+    whole = next((e for e in evals if not e.subset), None)
+    noise = (f" A point within ±{base.band:.3f} of the base score (between the grey lines) is noise: that is how "
+             f"far the score moves from which {base.pairs:,} pairs are drawn (95 % bootstrap)."
+             if base.band is not None and math.isfinite(base.band) else "")
+    cached = " The base model's whole-split score came from the cache (same weights, same pairs)." \
+        if whole is not None and whole.cached else ""
+    if base.subset and whole is not None:
+        return (f"**STS-B**: the curve scores the first {base.pairs:,} of the {whole.pairs:,} pairs, for speed; the "
+                f"before/after table scores all {whole.pairs:,}.{noise}{cached}")
+    return f"**STS-B**: the curve and the table score all {base.pairs:,} pairs.{noise}{cached}"
 
 
 def _stage_progress(events: Sequence[Event], stage: str) -> tuple[int, int]:

@@ -205,7 +205,7 @@ def _started_line(event) -> str:
 
 
 def _eval_of(events, phase: str) -> dict[str, float]:
-    return next((e.metrics for e in events if isinstance(e, Eval) and e.phase == phase), {})
+    return next((e.metrics for e in events if isinstance(e, Eval) and e.phase == phase and not e.subset), {})
 
 
 def _describe_source(source: dict) -> str:

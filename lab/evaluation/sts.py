@@ -1,14 +1,37 @@
-"""STS-B evaluation with EmbeddingSimilarityEvaluator: pearson/spearman for cosine, euclidean, manhattan, dot."""
+"""STS-B evaluation with EmbeddingSimilarityEvaluator: pearson/spearman for cosine, euclidean, manhattan, dot,
+and the spread a score has on a subset of pairs (a bootstrap band)."""
 
 from __future__ import annotations
 
 import time
+
+import numpy as np
 
 from lab.sources import load_stsb
 
 SIMILARITIES = ("cosine", "euclidean", "manhattan", "dot")
 METRIC_KEYS = tuple(f"{stat}_{sim}" for sim in SIMILARITIES for stat in ("pearson", "spearman"))
 MAIN_METRIC = "spearman_cosine"
+BOOTSTRAP_ROUNDS = 200
+
+
+def bootstrap_band(gold, predicted, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0) -> float:
+    """Half the width of the 95 % bootstrap interval of spearman(gold, predicted), pairs resampled with replacement:
+    how far the score moves from which pairs happen to be in a sample of this size, with the model unchanged."""
+    from scipy.stats import spearmanr
+
+    gold, predicted = np.asarray(gold, dtype=float), np.asarray(predicted, dtype=float)
+    if len(gold) < 3:
+        return float("nan")
+    idx = np.random.default_rng(seed).integers(0, len(gold), size=(rounds, len(gold)))
+    values = np.array([spearmanr(gold[i], predicted[i]).statistic for i in idx])
+    lo, hi = np.nanpercentile(values, [2.5, 97.5])
+    return float((hi - lo) / 2)
+
+
+def split_size(split: str) -> int:
+    """How many pairs the whole split has."""
+    return len(load_stsb(split)[0])
 
 
 def sts_pairs(split: str = "validation", max_pairs: int | None = None) -> tuple[list[str], list[str], list[float]]:
@@ -24,19 +47,33 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
     from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
 
     class TimedEvaluator(EmbeddingSimilarityEvaluator):
+        """Also keeps how long the last call took and the bootstrap band of its spearman_cosine (`last_band`)."""
+
         last_elapsed_s = 0.0
         total_elapsed_s = 0.0
+        last_band = float("nan")
+        pairs = 0
 
         def __call__(self, *args, **kwargs):
             t0 = time.perf_counter()
+            self._embedded = []
             try:
                 return super().__call__(*args, **kwargs)
             finally:
                 self.last_elapsed_s = time.perf_counter() - t0
                 self.total_elapsed_s += self.last_elapsed_s
+                if len(self._embedded) == 2:
+                    a, b = (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12) for x in self._embedded)
+                    self.last_band = bootstrap_band(self.scores, (a * b).sum(axis=1))
+                self._embedded = []
+
+        def embed_inputs(self, *args, **kwargs):
+            out = super().embed_inputs(*args, **kwargs)
+            self._embedded.append(np.asarray(out, dtype=np.float32))
+            return out
 
     s1, s2, scores = sts_pairs(split, max_pairs)
-    return TimedEvaluator(
+    evaluator = TimedEvaluator(
         s1,
         s2,
         scores,
@@ -45,6 +82,9 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
         similarity_fn_names=list(SIMILARITIES),
         show_progress_bar=False,
     )
+    evaluator.pairs = len(scores)
+    evaluator.split = split
+    return evaluator
 
 
 def strip_metrics(metrics: dict[str, float], name: str) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Where things live on disk: bundled assets, the bundled model, the run store's default directory."""
+"""Where things live on disk: bundled assets, the bundled model, the run store's default directory, the cache."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ DATA_DIR = ASSETS_DIR / "data"
 def runs_dir() -> Path:
     """The run store's directory: `LAB_RUNS_DIR` if set, else `./runs`."""
     return Path(os.environ.get("LAB_RUNS_DIR", "runs")).resolve()
+
+
+def cache_dir() -> Path:
+    """Results worth keeping across runs (a base model's STS-B scores): `LAB_CACHE_DIR` if set, else the run
+    store's `cache/` folder (the store ignores names that are not run ids)."""
+    return Path(os.environ.get("LAB_CACHE_DIR") or runs_dir() / "cache").resolve()
 
 
 def bundled_model_dir() -> Path:

@@ -28,6 +28,7 @@ from lab.training.context import JobContext, checkpoint
 from lab.training.runner import (
     device_name,
     evaluate,
+    evaluate_base,
     fit,
     free_memory,
     library_versions,
@@ -200,7 +201,7 @@ def run(config: RunConfig, ctx: JobContext) -> Finished:
     # 3. Bi-encoder on gold + silver: the augmented model, the run's main output.
     ctx.emit(Stage(name="gold+silver", message=f"3/5 Training the bi-encoder on {len(gold) + len(silver):,} pairs"))
     model = load_run_model(config)
-    before = evaluate(model, evaluator, ctx, step=0, phase="before", label="base")
+    before = evaluate_base(model, evaluator, ctx, label="base")
     augmented = fit(model, pd.concat([gold, silver], ignore_index=True), config, ctx, stage="gold+silver",
                     source=data.source.to_dict(), row_counts={"gold": len(gold), "silver": len(silver)})
     if augmented.cancelled:

@@ -42,14 +42,14 @@ def measured(model: str, columns: int) -> Measured | None:
         events = store().read_events(record.run_id)
         started = next((e for e in events if isinstance(e, Started)), None)
         finished = next((e for e in events if isinstance(e, Finished)), None)
-        pairs = record.config.get("eval_max_pairs") or 1500
-        timed = [e.elapsed_s for e in events if isinstance(e, Eval) and e.elapsed_s > 0]
+        pairs = record.config.get("eval_max_pairs") or 1500  # an older run's events do not say how many
+        timed = [(e.pairs or pairs) / e.elapsed_s for e in events if isinstance(e, Eval) and e.elapsed_s > 0]
         if not (started and finished and finished.train_samples_per_s > 0 and events):
             continue
         samples.append(finished.train_samples_per_s)
         if timed:
-            evals.append(pairs / statistics.median(timed))
-        before = next((e.elapsed_s for e in events if isinstance(e, Eval) and e.phase == "before"), 0.0)
+            evals.append(statistics.median(timed))
+        before = sum(e.elapsed_s for e in events if isinstance(e, Eval) and e.phase == "before")
         startups.append(max(0.0, started.t - events[0].t - before))
     value = Measured(statistics.median(samples), statistics.median(evals) if evals else 0.0,
                      statistics.median(startups), len(samples)) if samples else None

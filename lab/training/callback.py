@@ -27,8 +27,10 @@ class LabCallback(TrainerCallback):
         evaluator_name: str,
         eval_elapsed_s: Callable[[], float] = lambda: 0.0,
         stage: str = "",
+        describe_eval: Callable[[], dict] = dict,
     ) -> None:
         self.stage = stage
+        self.describe_eval = describe_eval  # the evaluator's pair count, subset flag and last bootstrap band
         self.emit = emit
         self.stop = stop
         self.total_steps = total_steps
@@ -65,7 +67,8 @@ class LabCallback(TrainerCallback):
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         table = strip_metrics(metrics or {}, self.evaluator_name)
         if table:
-            self.emit(Eval(step=state.global_step, phase="during", metrics=table, stage=self.stage))
+            self.emit(Eval(step=state.global_step, phase="during", metrics=table, stage=self.stage,
+                           **self.describe_eval()))
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.stop.is_set():

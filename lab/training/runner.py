@@ -16,7 +16,8 @@ import pandas as pd
 
 from lab.config import RunConfig
 from lab.errors import ConfigError
-from lab.evaluation.sts import make_evaluator, strip_metrics
+from lab.evaluation import cache
+from lab.evaluation.sts import make_evaluator, split_size, strip_metrics
 from lab.events import Eval, Finished, Stage, Started
 from lab.host.distributed import ddp_backend, is_main, world_size
 from lab.losses import LOSSES, BuildContext
@@ -126,12 +127,40 @@ def training_args(config: RunConfig, output_dir: str, cuda: bool, eval_steps: in
     )
 
 
-def evaluate(model, evaluator, ctx: JobContext, *, step: int, phase: str, stage: str = "", label: str = "") -> dict:
-    """Run the STS-B evaluator once and emit the result as an Eval event."""
+def evaluate(model, evaluator, ctx: JobContext, *, step: int, phase: str, stage: str = "", label: str = "",
+             subset: bool = False) -> dict:
+    """Run the STS-B evaluator once and emit the result as an Eval event (with its pair count and bootstrap band)."""
     metrics = strip_metrics(evaluator(model), evaluator.name)
     ctx.emit(Eval(step=step, phase=phase, metrics=metrics, elapsed_s=evaluator.last_elapsed_s, stage=stage,
-                  model=label))
+                  model=label, pairs=evaluator.pairs, subset=subset, band=_finite(evaluator.last_band)))
     return metrics
+
+
+def evaluate_base(model, evaluator, ctx: JobContext, *, label: str = "", subset: bool = False) -> dict:
+    """The base model's score (step 0), from the cache when these weights were scored on these pairs before."""
+    key = cache.fingerprint(model)
+    hit = cache.read(key, evaluator.split, evaluator.pairs)
+    if hit is None:
+        metrics = evaluate(model, evaluator, ctx, step=0, phase="before", label=label, subset=subset)
+        cache.write(key, evaluator.split, evaluator.pairs, metrics, _finite(evaluator.last_band),
+                    evaluator.last_elapsed_s)
+        return metrics
+    ctx.emit(Eval(step=0, phase="before", metrics=hit["metrics"], stage="", model=label, pairs=evaluator.pairs,
+                  subset=subset, band=_finite(hit["band"]), cached=True))
+    return hit["metrics"]
+
+
+def _finite(value) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def evaluators(config: RunConfig):
+    """(whole split, live curve's): the table is scored on the whole split; the curve on the config's first
+    `eval_max_pairs` pairs when that is fewer (then both are the same evaluator when it is not)."""
+    whole = make_evaluator(config.eval_split)
+    if config.eval_max_pairs and config.eval_max_pairs < split_size(config.eval_split):
+        return whole, make_evaluator(config.eval_split, config.eval_max_pairs)
+    return whole, whole
 
 
 def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evaluator=None, stage: str = "",
@@ -150,10 +179,13 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     cuda = device_name() == "cuda"
     eval_steps = config.eval_steps if evaluator is not None else 0
     eval_before_s = evaluator.total_elapsed_s if evaluator is not None else 0.0
+    subset = evaluator is not None and evaluator.pairs < split_size(evaluator.split)
     callback = LabCallback(ctx.emit, ctx.stop, total_steps, global_batch,
                            evaluator.name if evaluator is not None else "",
                            lambda: (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0,
-                           stage=stage)
+                           stage=stage,
+                           describe_eval=lambda: {"pairs": evaluator.pairs, "subset": subset,
+                                                  "band": _finite(evaluator.last_band)} if evaluator is not None else {})
     with tempfile.TemporaryDirectory(prefix="lab-trainer-") as scratch:
         trainer = SentenceTransformerTrainer(
             model=model,
@@ -206,22 +238,29 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
         model = load_run_model(config)
         checkpoint(ctx)
 
-        # 3. STS-B evaluation of the base model.
-        evaluator = make_evaluator(config.eval_split, config.eval_max_pairs)
+        # 3. STS-B evaluation of the base model: the whole split for the table (cached by the model's fingerprint),
+        #    and the live curve's subset when the curve uses one.
+        whole, live = evaluators(config)
+        subset = live is not whole
         ctx.emit(Stage(name="eval-before", message=f"Evaluating the base model on STS-B {config.eval_split}"))
-        before = evaluate(model, evaluator, ctx, step=0, phase="before")
+        before = evaluate_base(model, whole, ctx)
+        if subset:
+            evaluate_base(model, live, ctx, subset=True)
         checkpoint(ctx)
 
         # 4. Train (the callback streams log/eval events and turns ctx.stop into a cooperative stop).
         ctx.emit(Stage(name="train", message="Training"))
-        result = fit(model, data.rows, config, ctx, evaluator=evaluator, source=data.source.to_dict(),
+        result = fit(model, data.rows, config, ctx, evaluator=live, source=data.source.to_dict(),
                      row_counts=data.counts())
 
-        # 5. STS-B after training (skipped for a cancelled run: cancel should be quick).
+        # 5. STS-B after training (skipped for a cancelled run: cancel should be quick): the curve's last point,
+        #    then the table's whole split.
         after: dict[str, float] = {}
         if not result.cancelled:
             ctx.emit(Stage(name="eval-after", message=f"Evaluating the trained model on STS-B {config.eval_split}"))
-            after = evaluate(model, evaluator, ctx, step=result.steps, phase="after")
+            if subset:
+                evaluate(model, live, ctx, step=result.steps, phase="after", subset=True)
+            after = evaluate(model, whole, ctx, step=result.steps, phase="after")
 
         # 6. Save the model as a standard sentence-transformers folder (with its model card).
         ctx.emit(Stage(name="save", message="Saving the model"))

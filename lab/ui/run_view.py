@@ -81,7 +81,8 @@ def build() -> dict[str, gr.components.Component]:
         # Born empty (None), not as an empty frame: a colour plot born empty keeps an empty colour domain.
         # Colour by stage: each pipeline stage counts its steps from 1 again, so one line would zig-zag.
         c["loss"] = gr.LinePlot(None, x="step", y="loss", color="stage", title="Training loss", x_title="step",
-                                y_title="loss", height=250, elem_id="loss-plot", tooltip="all")
+                                y_title="loss", height=250, elem_id="loss-plot", tooltip="all", y_axis_format=".3~g",
+                                x_axis_format="d")
         c["evals"] = gr.LinePlot(None, x="step", y="spearman", color="series", title="STS-B spearman (cosine)",
                                  x_title="step", y_title="spearman", height=250, elem_id="eval-plot", tooltip="all",
                                  y_axis_format=".2f", x_axis_format="d")
@@ -220,9 +221,9 @@ def _render(snap: Any) -> RunView:
         loss=gr.LinePlot(loss, color_map=charts.color_map(loss["stage"]) if pipeline else None, x_lim=x_lim,
                          title="Training loss per stage" if pipeline else "Training loss")
         if loss is not None or started else None,
-        evals=gr.LinePlot(evals, color_map=charts.color_map(evals["series"]), x_lim=x_lim,
+        evals=gr.LinePlot(evals, color_map=charts.eval_color_map(evals["series"]), x_lim=x_lim,
                           y_lim=None if pipeline else charts.eval_axis(snap.events),
-                          title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
+                          title="STS-B spearman (cosine) per model" if pipeline else _eval_title(snap.config))
         if evals is not None else None,
         lr=gr.LinePlot(lr, color_map=charts.color_map(lr["stage"]) if pipeline else None, x_lim=x_lim,
                        title="Learning rate per stage" if pipeline else "Learning rate")
@@ -235,6 +236,13 @@ def _render(snap: Any) -> RunView:
         source=charts.source_text(list(snap.events)),
         cancel=gr.Button(interactive=not done),
     )
+
+
+def _eval_title(config: dict) -> str:
+    """The live STS-B chart's title, from the config (fixed from the first frame): which pairs the curve scores."""
+    pairs = config.get("eval_max_pairs")
+    return f"STS-B spearman (cosine), first {pairs:,} pairs; grey: noise band" if pairs else \
+        "STS-B spearman (cosine), all pairs; grey: noise band"
 
 
 def _table_slots(tables: dict[str, Any]) -> dict[str, Any]:

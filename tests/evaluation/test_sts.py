@@ -33,3 +33,26 @@ def test_bundled_minilm_matches_the_published_figures():
     assert metrics["spearman_cosine"] == pytest.approx(0.8672, abs=5e-4)
     assert metrics["pearson_cosine"] == pytest.approx(0.8696, abs=5e-4)
     assert set(metrics) == set(METRIC_KEYS)
+
+
+def test_the_bootstrap_band_narrows_with_more_pairs_and_vanishes_for_a_perfect_ranking():
+    import numpy as np
+
+    from lab.evaluation.sts import bootstrap_band
+
+    rng = np.random.default_rng(0)
+    gold = rng.random(1500)
+    noisy = gold + rng.normal(0, 0.3, 1500)
+    small, large = bootstrap_band(gold[:200], noisy[:200]), bootstrap_band(gold, noisy)
+    assert 0.02 < small < 0.1 and large < small * 0.6  # ~1/sqrt(n)
+    assert bootstrap_band(gold[:200], noisy[:200]) == small  # seeded: the same band every time
+    assert bootstrap_band(gold, gold * 2) < 1e-12
+
+
+def test_the_evaluator_records_its_pairs_and_band(tiny_model):
+    from lab.evaluation.sts import make_evaluator
+
+    evaluator = make_evaluator("validation", 100)
+    evaluator(tiny_model)
+    assert evaluator.pairs == 100 and evaluator.split == "validation"
+    assert 0.01 < evaluator.last_band < 0.3

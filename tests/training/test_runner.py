@@ -43,6 +43,28 @@ def test_tiny_bert_trains_end_to_end_and_reloads(manager, tiny_config):
     assert (manager.store.model_dir(run_id) / "README.md").is_file()  # the model card
 
 
+def test_the_table_scores_the_whole_split_and_the_base_score_is_cached(manager, tiny_config):
+    """The curve scores the config's 40 pairs; before/after is all 1,500; a second run of the base reads the cache."""
+    first = manager.submit(tiny_config())
+    assert manager.wait(first, 300) == "completed", manager.snapshot(first).message
+    events = manager.snapshot(first).events
+    evals = [e for e in events if isinstance(e, Eval)]
+    whole = [e for e in evals if not e.subset]
+    assert [(e.phase, e.pairs, e.cached) for e in whole] == [("before", 1500, False), ("after", 1500, False)]
+    curve = [e for e in evals if e.subset]
+    assert {e.pairs for e in curve} == {40} and curve[0].phase == "before" and curve[-1].phase == "after"
+    assert all(0 < e.band < 0.5 for e in curve) and whole[0].band < curve[0].band  # fewer pairs, wider band
+    finished = events[-1]
+    assert finished.metrics_before == whole[0].metrics and finished.metrics_after == whole[1].metrics
+    assert finished.metrics_after != curve[-1].metrics
+
+    second = manager.submit(tiny_config(lr=2e-4))  # same base model, other training
+    assert manager.wait(second, 300) == "completed", manager.snapshot(second).message
+    again = [e for e in manager.snapshot(second).events if isinstance(e, Eval) and e.phase == "before"]
+    assert [(e.subset, e.cached) for e in again] == [(False, True), (True, True)]
+    assert again[0].metrics == whole[0].metrics and again[0].elapsed_s == 0.0
+
+
 @pytest.mark.parametrize(
     ("recipe", "loss"),
     [("nli-3class", "softmax"), ("nli-scores", "cosine"), ("stsb-scores", "cosent"), ("nli-triplets", "triplet")],

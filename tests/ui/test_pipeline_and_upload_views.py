@@ -87,7 +87,8 @@ def test_live_charts_keep_their_categories_and_colours_from_the_first_frame():
     plot = gr.LinePlot(x="step", y="loss", color="stage").postprocess(charts.live_loss_frame([planned]))
     assert plot.data == [[None, None, c] for c in curves]
     # a plain run and the compare overlays are unchanged
-    plain = [Log(step=1, total_steps=2, loss=1.0, lr=0, epoch=0, samples_per_s=1)]
+    plain = [Log(step=1, total_steps=2, loss=1.0, lr=0, epoch=0, samples_per_s=1),
+             Log(step=2, total_steps=2, loss=0.5, lr=0, epoch=0, samples_per_s=1)]
     assert charts.live_loss_frame(plain).equals(charts.staged_loss_frame(plain))
 
 
