@@ -88,7 +88,7 @@ def main() -> int:
             page.screenshot(path=str(out / "train-done.png"), full_page=True)
 
             # Run 2: the tiny-bert preset, for something to compare.
-            pick(page, "preset", "Fastest")
+            pick(page, "preset", "Training helps")
             page.wait_for_timeout(1500)
             page.locator("#start").click()
             expect(page.locator("#status")).not_to_contain_text("Done", timeout=30_000)
@@ -154,7 +154,7 @@ def main() -> int:
             page.locator("#upload-section").screenshot(path=str(out / "upload.png"))
 
             # A pipeline: Augmented SBERT on tiny-bert, small; the stage list follows it.
-            pick(page, "preset", "Fastest")
+            pick(page, "preset", "Training helps")
             page.wait_for_timeout(1500)
             pick(page, "form-recipe", "augsbert")
             page.wait_for_timeout(1500)

@@ -76,6 +76,7 @@ def main() -> None:
 
     # 3. TSDAE on the MedQuAD sentences ({tsdae_pooling} pooling, a decoder tied to the encoder)
     model = make_model("{tsdae_pooling}")
+    torch.manual_seed(SEED)  # the decoder's own weights start from the seed, as in the lab
     loss = {tsdae_loss}
     fit(model, tsdae_df, f"{{args.output_dir}}/checkpoints/tsdae", loss=loss, batch_sampler={tsdae_sampler})
     model.save(f"{{args.output_dir}}/tsdae")
@@ -100,7 +101,7 @@ SCRIPT = (
     _STAGES.replace("{tsdae_rows}", RECIPES["tsdae-medquad"].script)
     .replace("{tsdae_loss}", LOSSES["tsdae"].script)
     .replace("{tsdae_pooling}", LOSSES["tsdae"].pooling or "")
-    .replace("{tsdae_sampler}", f"BatchSamplers.{LOSSES['tsdae'].batch_sampler.upper()}")
+    .replace("{tsdae_sampler}", "TSDAE_SAMPLER")
 )
 
 
@@ -113,7 +114,7 @@ def run(config: RunConfig, ctx: JobContext) -> Finished:
                          data_source=config.data_source)
     unlabelled = prepare("tsdae-medquad", seed=config.seed, max_rows=int(knobs["tsdae_samples"]),
                          params={"del_ratio": knobs["del_ratio"]})
-    sts = make_evaluator(config.eval_split, config.eval_max_pairs)
+    sts = make_evaluator(config.eval_split)  # every reported number is on the whole split
     retrieval = medquad_evaluator(int(knobs["eval_queries"]))
     stages_dir = ctx.run_dir / "stages"
     results: dict[str, dict[str, float]] = {}

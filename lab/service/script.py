@@ -6,7 +6,11 @@ LossSpec, data loading in lab/sources.py, a pipeline's stages in its module (`SC
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
+from functools import cache
+from pathlib import Path
 
 from lab.config import RunConfig
 from lab.host.paths import DATA_DIR
@@ -23,6 +27,7 @@ _IMPORTS = """\
 import argparse
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +36,7 @@ import torch
 from datasets import Dataset, load_dataset
 from huggingface_hub import snapshot_download
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-from sentence_transformers.base.sampler import BatchSamplers
+from sentence_transformers.base.sampler import BatchSamplers, DefaultBatchSampler
 from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
 from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 from sentence_transformers.sentence_transformer import losses
@@ -77,6 +82,30 @@ def fit(model: SentenceTransformer, train_df: pd.DataFrame, output_dir: str, los
     trainer.train()'''
 
 
+@cache
+def _sampler_code() -> dict[str, str]:
+    """The lab's length-grouped batch samplers, as source: the script batches exactly as the lab does.
+
+    Read from lab/training/sampler.py's text (not imported: that imports torch), its classes and constants."""
+    # lazy: find_spec locates the file without importing the module (nor torch)
+    source = Path(importlib.util.find_spec("lab.training.sampler").origin).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    constants = "\n".join(ast.get_source_segment(source, n) for n in tree.body if isinstance(n, ast.Assign))
+    classes = {n.name: ast.get_source_segment(source, n) for n in tree.body if isinstance(n, ast.ClassDef)}
+    first = next(iter(classes))
+    header = ("# Length-grouped batches, as the lab trains: shuffle, sort chunks of 16 batches by text length, cut them\n"
+              "# into batches, shuffle the batches. Same rows per epoch, far less padding (lab/training/sampler.py).\n")
+    return {name: (header + constants + "\n\n\n" if name == first else "") + code for name, code in classes.items()}
+
+
+def _sampler(config: RunConfig, loss: str) -> str:
+    """The batch sampler a run of `loss` trains with: the lab's length-grouped one unless switched off."""
+    no_duplicates = LOSSES[loss].batch_sampler == "no_duplicates"
+    if config.group_by_length:
+        return "LengthGroupedNoDuplicatesBatchSampler" if no_duplicates else "LengthGroupedBatchSampler"
+    return f"BatchSamplers.{LOSSES[loss].batch_sampler.upper()}"
+
+
 def _model_code(config: RunConfig) -> str:
     entry = CATALOG.get(config.model)
     kind = entry.kind if entry else "hub"
@@ -92,7 +121,8 @@ def _model_code(config: RunConfig) -> str:
 
 def _loss_lines(config: RunConfig) -> str:
     """The run's loss (from its LossSpec's `script`), Matryoshka-wrapped when the run asks."""
-    lines = [f"loss = {LOSSES[config.loss].script.format(**config.loss_params)}"]
+    lines = ["torch.manual_seed(SEED)  # a loss's own weights (a classifier head, a decoder) start from the seed, as in the lab",
+             f"loss = {LOSSES[config.loss].script.format(**config.loss_params)}"]
     if config.matryoshka_dims:
         lines.append(f"loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims={list(config.matryoshka_dims)})")
     return "\n    ".join(lines)
@@ -105,8 +135,9 @@ def _helpers(config: RunConfig) -> list[tuple[str, str]]:
         '\n    parser.add_argument("--data", required=True, help="your training file (.csv, .tsv, .jsonl or .parquet) "'
         f'\n                        "with the columns {", ".join(file_columns(recipe.key))}")')
     pooling = config.pooling or spec.pooling  # the pooling the loss needs (TSDAE: cls), unless the run chose one
-    split, pairs = config.eval_split, f".head({config.eval_max_pairs})" if config.eval_max_pairs else ""
+    split = config.eval_split
     return [
+        *_sampler_code().items(),
         ("MINILM", _MINILM),
         ("tiny_bert(", _TINY),
         ("parse_args(", f'''\
@@ -152,9 +183,11 @@ def training_args(output_dir: str, batch_sampler: BatchSamplers = DEFAULT_SAMPLE
     )'''),
         ("fit(", _FIT),
         ("sts_evaluator(", f'''\
-def sts_evaluator(args: argparse.Namespace) -> EmbeddingSimilarityEvaluator:
-    """STS-B {split}, gold scores 0–5 scaled to 0–1, for the four similarities."""
-    stsb = load_stsb(args, "{split}"){pairs}
+def sts_evaluator(args: argparse.Namespace, max_pairs: int | None = None) -> EmbeddingSimilarityEvaluator:
+    """STS-B {split} (its first `max_pairs` pairs when given), gold scores 0–5 scaled to 0–1, four similarities."""
+    stsb = load_stsb(args, "{split}")
+    if max_pairs:
+        stsb = stsb.head(max_pairs)
     return EmbeddingSimilarityEvaluator(
         stsb["sentence1"].astype(str).tolist(), stsb["sentence2"].astype(str).tolist(), (stsb["score"] / 5.0).tolist(),
         batch_size=64, name="sts-{split}", similarity_fn_names=["cosine", "euclidean", "manhattan", "dot"],
@@ -166,6 +199,8 @@ def sts_evaluator(args: argparse.Namespace) -> EmbeddingSimilarityEvaluator:
 def _plain_main(config: RunConfig) -> str:
     """main() of a plain run: one training, STS-B before and after."""
     eval_steps = f", eval_steps={config.eval_steps}" if config.eval_steps else ""
+    curve = (f"sts_evaluator(args, {config.eval_max_pairs})  # the live curve's first {config.eval_max_pairs} pairs"
+             if config.eval_max_pairs else "evaluator")
     return f'''\
 def main() -> None:
     args = parse_args()
@@ -181,9 +216,9 @@ def main() -> None:
     # 3. Loss: {LOSSES[config.loss].description}
     {_loss_lines(config)}
 
-    # 4. Evaluator: STS-B {config.eval_split}, gold scores 0–5 scaled to 0–1
+    # 4. Evaluator: STS-B {config.eval_split}, gold scores 0–5 scaled to 0–1, all pairs (the before/after table)
     evaluator = sts_evaluator(args)
-
+{"    curve_evaluator = " + curve + chr(10) if config.eval_steps else ""}
     # 5. Evaluate the model before training
     print("before:", evaluator(model))
 
@@ -192,7 +227,7 @@ def main() -> None:
 
     # 7. Train
     trainer = SentenceTransformerTrainer(model=model, args=train_args, train_dataset=train_dataset, loss=loss,
-                                         evaluator={"evaluator" if config.eval_steps else "None"})
+                                         evaluator={"curve_evaluator" if config.eval_steps else "None"})
     trainer.train()
 
     # 8. Evaluate after training, then save
@@ -217,14 +252,17 @@ def training_script(config: RunConfig, run_id: str = "") -> str:
     """A standalone script that trains the same model the lab run trains (same data, loss, settings)."""
     if not can_script(config):
         raise KeyError(f"'Show code' does not cover recipe '{config.recipe}' with loss '{config.loss}'.")
-    code = _code(config)
+    samplers, code = _code(config)
     constants = [c for c in _constants(config) if re.search(rf"\b{c.split(' = ')[0]}\b", code)]
-    imports = _keep_used(_IMPORTS.splitlines(), code + "\n".join(constants))
-    return _docstring(config, run_id) + "\n\n" + "\n".join([*imports, "", *constants]) + "\n\n\n" + code
+    imports = _keep_used(_IMPORTS.splitlines(), samplers + code + "\n".join(constants))
+    # The samplers come before the constants that name them.
+    head = "\n".join(imports) + ("\n\n\n" + samplers if samplers else "") + "\n\n" + "\n".join(constants)
+    return _docstring(config, run_id) + "\n\n" + head + "\n\n\n" + code
 
 
-def _code(config: RunConfig) -> str:
-    """load_train_rows (the recipe's body, then the limit), main (plain or the pipeline's), the helpers they call."""
+def _code(config: RunConfig) -> tuple[str, str]:
+    """(the batch samplers it uses, the rest): load_train_rows (the recipe's body, then the limit), main (plain or
+    the pipeline's), the helpers they call."""
     recipe = RECIPES[config.recipe]
     fields = {**config.recipe_params, "config": config}
     body = recipe.script.format(**fields)
@@ -237,11 +275,15 @@ def load_train_rows(args: argparse.Namespace) -> pd.DataFrame:
     return rows[[{", ".join(f'"{c}"' for c in recipe.format.columns)}]]'''
     main = _pipeline_script(config.recipe).format(**fields) if is_pipeline(config.recipe) else _plain_main(config)
     defs, used, kept = _helpers(config), rows + main, set()
-    while new := [n for n, c in defs if n not in kept and re.search(r"\b" + re.escape(n), used)]:
-        kept.update(new)  # and what those call in turn
-        used += "".join(c for n, c in defs if n in new)
-    parts = [*(c for n, c in defs if n in kept), rows, main.rstrip(), 'if __name__ == "__main__":\n    main()\n']
-    return "\n\n\n".join(parts)
+    constants = {c.split(" = ")[0]: c for c in _constants(config)}
+    while new := [n for n, c in defs if n not in kept and re.search(r"\b" + re.escape(n), used)] or [
+            n for n in constants if n not in kept and re.search(rf"\b{n}\b", used)]:
+        kept.update(new)  # and what those call or name in turn
+        used += "".join(c for n, c in defs if n in new) + "".join(constants.get(n, "") for n in new)
+    samplers = [c for n, c in defs if n in kept and n in _sampler_code()]
+    parts = [*(c for n, c in defs if n in kept and n not in _sampler_code()), rows, main.rstrip(),
+             'if __name__ == "__main__":\n    main()\n']
+    return "\n\n\n".join(samplers), "\n\n\n".join(parts)
 
 
 def _constants(config: RunConfig) -> list[str]:
@@ -252,8 +294,9 @@ def _constants(config: RunConfig) -> list[str]:
         f"MAX_SEQ_LENGTH = {config.max_seq_length}  # the run's max_seq_length (None: the model's own)",
         f'LAB_DATA_DIR = "{DATA_DIR}"  # the lab\'s parquet copies of public datasets, where this was generated',
         f"USE_HUB = {config.data_source == 'hub'}  # True: NLI is MNLI train from the Hub, even beside the lab's data",
-        f"DEFAULT_SAMPLER = BatchSamplers.{LOSSES[config.loss].batch_sampler.upper()}"
+        f"DEFAULT_SAMPLER = {_sampler(config, config.loss)}"
         + ("  # in-batch negatives: no duplicate texts in a batch" if no_duplicates else ""),
+        f"TSDAE_SAMPLER = {_sampler(config, 'tsdae')}",
     ]
 
 

@@ -75,8 +75,13 @@ def load_run_model(config: RunConfig, model: str | None = None):
 
 
 def build_loss(config: RunConfig, model, num_labels: int | None):
+    """The config's loss; its own weights (softmax's classifier, TSDAE's decoder) start from the run's seed, so a run
+    and its "Show code" script build the same loss whatever ran before in the process."""
+    import torch
+
     spec = LOSSES[config.loss]
     ctx = BuildContext(model, config.loss_params, num_labels, load_guide=lambda: load_model("all-MiniLM-L6-v2"))
+    torch.manual_seed(config.seed)
     loss = spec.build(ctx)
     if config.matryoshka_dims:
         from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss

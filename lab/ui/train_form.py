@@ -55,8 +55,16 @@ def on_loss(loss: str):
 
 def on_preset(name: str | None = None):
     """A preset on top of this server's defaults (hardware, then the room's): the whole form and its notes."""
-    values = {**service.form_defaults(), "hub_id": "", **service.PRESETS.get(name or "", {})}
-    return [*_form_updates(values), service.recipe_text(values["recipe"]), loss_text(values["loss"])]
+    preset = service.PRESETS.get(name or "")
+    values = {**service.form_defaults(), "hub_id": "", **(preset.form if preset else {})}
+    return [*_form_updates(values), service.recipe_text(values["recipe"]), loss_text(values["loss"]),
+            preset_text(name)]
+
+
+def preset_text(name: str | None) -> str:
+    """What a preset demonstrates and what to look for (measured on this project's CPU: bench/presets.py)."""
+    preset = service.PRESETS.get(name or "")
+    return f"**Lesson**: {preset.lesson}  \n**Look for**: {preset.shows}" if preset else ""
 
 
 def on_load():

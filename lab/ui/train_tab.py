@@ -41,6 +41,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
         with gr.Column(scale=5, min_width=380):
             preset = gr.Dropdown(list(service.PRESETS), value=None, label="Start from a preset (optional)",
                                  elem_id="preset")
+            preset_md = gr.Markdown("", elem_id="preset-lesson", elem_classes="lab-note")
             with gr.Group():
                 form["model"] = gr.Dropdown(_model_choices(), value=d["model"], label="Base model")
                 form["hub_id"] = gr.Textbox("", label="…or a Hugging Face Hub model id (overrides the list)",
@@ -48,7 +49,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
             upload = upload_section.build(owner)
             form["recipe"] = gr.Dropdown(service.recipe_choices(), value=d["recipe"], label="Training data recipe")
             form["upload_id"] = gr.Textbox("", visible=False)
-            recipe_md = gr.Markdown(service.recipe_text(d["recipe"]), elem_classes="lab-note")
+            recipe_md = gr.Markdown(service.recipe_text(d["recipe"]), elem_classes="lab-note", elem_id="recipe-note")
             with gr.Row():
                 for name in recipe_knob_keys():
                     default, help_text, _ = service.recipe_knob_info(name)
@@ -57,7 +58,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                                              visible=name in service.recipe_knobs(d["recipe"]))
             form["loss"] = gr.Dropdown(service.loss_choices(d["recipe"]), value=d["loss"],
                                        label="Loss (only those that fit the recipe's data format)")
-            loss_md = gr.Markdown(loss_text(d["loss"]), elem_classes="lab-note")
+            loss_md = gr.Markdown(loss_text(d["loss"]), elem_classes="lab-note", elem_id="loss-note")
             with gr.Row():
                 form["max_train_samples"] = gr.Number(d["max_train_samples"], label="Max train samples",
                                                       info="Random subset (seeded).")
@@ -146,7 +147,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
         if comp not in (form["recipe"], form["loss"]):
             comp.input(**plan)
     whole_form = [*form_inputs, recipe_md, loss_md]
-    preset.input(on_preset, preset, whole_form, **quiet).then(**plan)
+    preset.input(on_preset, preset, [*whole_form, preset_md], **quiet).then(**plan)
     demo.load(on_load, None, whole_form, **quiet).then(**plan)
 
     # --- the job: start / poll / cancel ------------------------------------------------------------------

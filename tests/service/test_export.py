@@ -161,42 +161,72 @@ def test_zip_model(tmp_path: Path):
         zip_model(tmp_path, "x" * 24)
 
 
-# One script per recipe family, run for real on tiny sizes (tiny-bert, 32 rows, 20 STS-B pairs).
-TINY = dict(model="tiny-bert", max_train_samples=32, batch_size=16, eval_max_pairs=20, logging_steps=1)
+# One script per recipe family, run for real on tiny sizes (tiny-bert, 32 rows, 20-pair curve), in its own process,
+# beside the lab's own run of the same config: the script's STS-B after training is the lab's (random batches, and
+# once with the lab's length-grouped batches, which the script carries).
+TINY = dict(model="tiny-bert", max_train_samples=96, batch_size=16, eval_max_pairs=20, logging_steps=1,
+            group_by_length=False, lr=3e-3)  # a high rate: six steps must move the score for the match to mean much
 RUNS = {
     "nli-triplets/mnrl": dict(recipe="nli-triplets", loss="mnrl", eval_steps=1),
+    "nli-triplets/mnrl, length-grouped": dict(recipe="nli-triplets", loss="mnrl", group_by_length=True),
     "nli-3class/softmax": dict(recipe="nli-3class", loss="softmax"),
     "nli-scores/cosine": dict(recipe="nli-scores", loss="cosine"),
     "stsb-scores/cosent": dict(recipe="stsb-scores", loss="cosent", pooling="cls", max_seq_length=64,
                                matryoshka_dims=(64, 32)),
     "nli-triplets-hard/mnrl": dict(recipe="nli-triplets-hard", loss="mnrl"),
     "tsdae/tsdae": dict(recipe="tsdae", loss="tsdae"),
-    "upload-pair-class/softmax": dict(recipe="upload-pair-class", loss="softmax", upload_id=UPLOAD_ID),
+    "upload-pair-class/softmax": dict(recipe="upload-pair-class", loss="softmax"),
     "augsbert/cosine": dict(recipe="augsbert", loss="cosine", recipe_params={"ce_epochs": 1}),
-    "domain-adapt/mnrl": dict(recipe="domain-adapt", loss="mnrl",
+    "domain-adapt/mnrl": dict(recipe="domain-adapt", loss="mnrl", group_by_length=True,
                               recipe_params={"tsdae_samples": 20, "eval_queries": 20}),
 }
+AFTER = re.compile(r"^after[^:]*:.*?spearman_cosine'?: (?:np\.float64\()?(-?[0-9.e+-]+)", re.M)
+
+
+def _lab_scores(config: RunConfig, store_dir: Path) -> tuple[float, float]:
+    """The lab's own run of `config` (in this process): its STS-B spearman_cosine before and after training."""
+    from lab.jobs.queue import JobManager
+    from lab.store import RunStore
+
+    manager = JobManager(RunStore(store_dir))
+    try:
+        run_id = manager.submit(config)
+        assert manager.wait(run_id, 600) == "completed", manager.snapshot(run_id).message
+        finished = manager.snapshot(run_id).events[-1]
+        return finished.metrics_before["spearman_cosine"], finished.metrics_after["spearman_cosine"]
+    finally:
+        manager.close()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(RUNS))
-def test_generated_script_trains(tmp_path: Path, name: str):
-    config = RunConfig(**{**TINY, **RUNS[name]})
+def test_generated_script_trains_the_model_the_lab_trains(tmp_path: Path, name: str):
+    settings = {**TINY, **RUNS[name]}
     script = tmp_path / "train_script.py"
-    script.write_text(training_script(config, "test"), encoding="utf-8")
     out = tmp_path / "out"
     args = [sys.executable, str(script), str(out)]
-    if config.recipe == "stsb-scores":
+    if settings["recipe"] == "stsb-scores":
         args += ["--data-dir", str(DATA_DIR)]  # the lab's folder, given explicitly
-    if config.recipe.startswith("upload-"):  # the user's own file, with the format's columns
+    if settings["recipe"].startswith("upload-"):  # the user's own file, with the format's columns; the lab has it too
+        from lab.upload.saved import save_upload
+
         stsb = pd.read_parquet(DATA_DIR / "stsb_train.parquet").head(40)
-        pd.DataFrame({"premise": stsb["sentence1"], "hypothesis": stsb["sentence2"],
-                      "label": (stsb["score"] > 2.5).astype(int)}).to_csv(tmp_path / "mine.csv", index=False)
+        mine = pd.DataFrame({"premise": stsb["sentence1"], "hypothesis": stsb["sentence2"],
+                             "label": (stsb["score"] > 2.5).astype(int)})
+        mine.to_csv(tmp_path / "mine.csv", index=False)
         args += ["--data", str(tmp_path / "mine.csv")]
+        settings["upload_id"] = save_upload(mine, "pair-class", "mine.csv")
+    config = RunConfig(**settings)
+    script.write_text(training_script(config, "test"), encoding="utf-8")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     t0 = time.perf_counter()
     proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     print(f"{name}: {time.perf_counter() - t0:.1f} s")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "before:" in proc.stdout and "after" in proc.stdout, proc.stdout[-2000:]
+    assert "before:" in proc.stdout, proc.stdout[-2000:]
     assert (out / "final" / "modules.json").is_file()
+    script_after = float(AFTER.search(proc.stdout).group(1))
+    lab_before, lab_after = _lab_scores(config, tmp_path / "runs")
+    print(f"{name}: script {script_after:.4f}, lab {lab_before:.4f} → {lab_after:.4f}")
+    assert abs(lab_after - lab_before) > 0.005  # training moved the model: the match below is not the base's score
+    assert abs(script_after - lab_after) <= 0.002, (script_after, lab_after)

@@ -71,7 +71,8 @@ def test_estimate_counts_steps():
 
 def test_presets_build_valid_configs():
     for name, preset in service.PRESETS.items():
-        config = service.build_config({**service.DEFAULT_FORM, **preset})
+        config = service.build_config({**service.DEFAULT_FORM, **preset.form})
+        assert preset.lesson and preset.shows, name
         assert config.loss in LOSSES, name
 
 

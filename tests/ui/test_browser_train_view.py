@@ -63,7 +63,7 @@ def _errors_shown(page) -> list[str]:
 
 
 @pytest.mark.parametrize("preset, recipe_note", [("SBERT original", "softmax classifier"),
-                                                 ("Fastest", "random hypothesis as the soft negative")])
+                                                 ("Training helps", "random hypothesis as the soft negative")])
 def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
     """The recipe note, the loss and its knobs, and the plan all follow the preset, with no error on the page
     (the loss dropdown was judged against the last recipe's choices: "mnrl is not in the list of choices")."""
@@ -73,7 +73,9 @@ def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
     expect(page.locator("#estimate")).to_contain_text("Plan", timeout=30_000)
     pick(page, "preset", preset)
     page.wait_for_timeout(2500)
-    assert recipe_note in page.locator(".lab-note").nth(1).inner_text()
+    assert recipe_note in page.locator("#recipe-note").inner_text()
+    lesson = page.locator("#preset-lesson").inner_text()  # what the preset demonstrates and what to look for
+    assert "Lesson" in lesson and "Look for" in lesson
     assert _errors_shown(page) == []
     expect(page.locator("#estimate")).to_contain_text("Plan")
     # a bad value: the plan says why, and nothing else complains
