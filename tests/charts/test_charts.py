@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+
+import pytest
 from types import SimpleNamespace
 
 from lab import charts
@@ -110,3 +112,50 @@ def test_the_compare_loss_chart_puts_losses_on_one_scale_and_names_the_loss_firs
     assert by_run == {"triplet": [1.0, 0.9, 0.8], "cosine": [1.0, 0.75, 0.5]}
     label = charts.legend_label("abcdef123456", {"loss": "cosent", "model": "tiny-bert", "recipe": "stsb-scores"})
     assert label.startswith("cosent · tiny-bert")
+
+
+def _plain_run(subset: bool, logs: int):
+    whole = dict.fromkeys(["spearman_cosine"], 0.60)
+    events = [Eval(step=0, phase="before", metrics=whole, pairs=1500, band=0.01),
+              *([Eval(step=0, phase="before", metrics={"spearman_cosine": 0.70}, pairs=200, subset=True, band=0.04)]
+                if subset else []),
+              Started(total_steps=100, train_rows=10, row_counts={}, source={}, device="cpu", versions={}),
+              *[Log(step=s, total_steps=100, loss=1.0 / s, lr=0, epoch=0, samples_per_s=1) for s in range(1, logs + 1)]]
+    return events
+
+
+def test_the_live_curve_draws_its_subset_with_a_noise_band_and_the_table_keeps_the_whole_split():
+    events = _plain_run(subset=True, logs=2)
+    after_subset = Eval(step=100, phase="after", metrics={"spearman_cosine": 0.72}, pairs=200, subset=True, band=0.04)
+    after_whole = Eval(step=100, phase="after", metrics={"spearman_cosine": 0.61}, pairs=1500, band=0.01)
+    events += [after_subset, after_whole]
+    frame = charts.live_eval_frame(events)
+    lines = {name: sorted(set(part["spearman"])) for name, part in frame.groupby("series")}
+    assert lines["STS-B"] == [0.70, 0.72]  # the subset's points only
+    assert lines["base model"] == [0.70]
+    assert lines["base + noise"] == pytest.approx([0.74]) and lines["base − noise"] == pytest.approx([0.66])
+    assert charts.eval_axis(events) == [0.35, 1.0]
+    before, after = charts.metrics_of(events)  # no Finished yet: the whole split's evaluations
+    assert before["spearman_cosine"] == 0.60 and after["spearman_cosine"] == 0.61
+    assert charts.curve_scope(events) == "200 of 1,500 pairs, noise ±0.040"
+    text = charts.source_text(events)
+    assert "first 200 of the 1,500 pairs" in text and "±0.040" in text
+    colors = charts.eval_color_map(frame["series"])
+    assert colors["base + noise"] == colors["base − noise"] != colors["STS-B"]
+
+
+def test_a_run_without_a_subset_draws_every_evaluation_and_an_older_run_no_band():
+    events = _plain_run(subset=False, logs=2)
+    frame = charts.live_eval_frame(events)
+    assert sorted(set(frame[frame["series"] == "base + noise"]["spearman"])) == [0.61]
+    old = [Eval(step=0, phase="before", metrics={"spearman_cosine": 0.5}), *events[1:]]  # no pairs, no band
+    frame = charts.live_eval_frame(old)
+    assert frame[frame["series"] == "base + noise"]["spearman"].isna().all()  # a category, nothing drawn
+    assert charts.curve_scope(old) == ""
+
+
+def test_a_lone_loss_point_is_drawn_as_a_short_dash():
+    one = charts.live_loss_frame(_plain_run(subset=False, logs=1))
+    assert one["step"].tolist() == [0.0, 2.0] and one["loss"].tolist() == [1.0, 1.0]  # ±1 % of 100 steps
+    two = charts.live_loss_frame(_plain_run(subset=False, logs=2))
+    assert two["step"].tolist() == [1, 2]

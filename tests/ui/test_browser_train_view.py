@@ -87,8 +87,9 @@ def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
 
 
 def test_the_sts_chart_does_not_magnify_noise_and_shows_where_the_run_started(url, browser):
-    """The STS-B axis spans the base score ± 0.35 (a +0.003 move looks like one), ticks read as 0.xx, and a flat
-    "base model" line runs across the run, so even a lone first point has something to read against."""
+    """The STS-B axis spans the base score ± 0.35 (a +0.003 move looks like one), ticks read as 0.xx, a flat
+    "base model" line runs across the run, so even a lone first point has something to read against, with the noise
+    band of the curve's pairs around it; the before/after table is the whole split's."""
     from browsing import legend
     from playwright.sync_api import expect
 
@@ -102,7 +103,16 @@ def test_the_sts_chart_does_not_magnify_noise_and_shows_where_the_run_started(ur
     ticks = [float(t.replace("\u2212", "-")) for t in labels if "." in t]  # the y axis (steps are whole numbers)
     assert max(ticks) - min(ticks) >= 0.5, ticks  # the y axis: ±0.35 around the base score
     assert all(len(t.split(".")[-1]) == 2 for t in labels if "." in t)  # 0.xx, not 0.043964
-    assert "base model" in legend(page, "eval-plot")
+    assert {"base model", "base + noise", "base − noise"} <= set(legend(page, "eval-plot"))
+    # The curve scores 20 pairs, the table all 1,500: its "before" is the base model's whole-split score.
+    scope = page.locator("#source").inner_text()
+    assert "first 20 of the 1,500 pairs" in scope and "scores all 1,500" in scope and "noise" in scope
+    from lab.evaluation.sts import evaluate_sts
+    from lab.models import load_model
+
+    whole = evaluate_sts(load_model("tiny-bert", seed=42))["spearman_cosine"]
+    cosine = page.locator("#sts-table tr").filter(has_text="cosine").first.inner_text().split()
+    assert abs(float(cosine[2]) - whole) < 1e-4, (cosine, whole)  # similarity, pearson, spearman before, …
     page.close()
 
 
