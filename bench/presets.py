@@ -70,8 +70,10 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "presets.json").write_text(json.dumps(rows, indent=1))
     lines = ["# Presets, measured (bench/presets.py)", "",
-             f"{os.cpu_count()} CPU cores, one run each unless repeated ({args.repeats}); STS-B validation, whole split "
-             "(1,500 pairs) before/after; `band`: the live curve's 95 % bootstrap noise on its 200 pairs.", "",
+             f"{os.cpu_count()} CPU cores, torch threads: {os.environ.get('OMP_NUM_THREADS', 'all')}; {args.repeats} "
+             "run(s) of each (seeded: a repeat gives the same scores); STS-B validation, whole split (1,500 pairs) "
+             "before/after; `band`: the live curve's 95 % bootstrap noise on its pairs (500 for tiny BERT, 200 for "
+             "MiniLM).", "",
              "| preset | rows | steps | STS-B before | after | Δ | curve band ± | loss first → last | time |",
              "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in rows:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from lab.errors import ModelError
 from lab.host.hub import hub_available
-from lab.host.paths import bundled_model_dir
+from lab.host.paths import bundled_model_dir, plain_model_dir
 
 
 @dataclass(frozen=True)
 class ModelEntry:
     key: str
-    kind: str  # "bundled" | "hub-plain" | "hub" | "tiny" | "local"
+    kind: str  # "bundled" | "plain" (bundled, MLM only) | "hub-plain" | "hub" | "tiny" | "local"
     description: str
     hub_id: str = ""
     dim: int | None = None  # embedding size, when known without loading the model
@@ -46,6 +46,18 @@ CATALOG: dict[str, ModelEntry] = {
             768,
         ),
         ModelEntry(
+            "lab-plain-bert",
+            "plain",
+            "Plain BERT the lab pretrained itself (masked-language modelling only, 4.4M params, tiny-bert's shape) + "
+            "mean pooling: the chapter's 'from a plain pretrained model', offline and on a CPU.",
+            dim=128,
+        ),
+        *(ModelEntry(f"google/bert_uncased_{size}", "hub-plain",
+                     f"Google's small plain BERT ({params}) + mean pooling: the chapter's lesson sized for a CPU. "
+                     "Needs the Hub.", f"google/bert_uncased_{size}", dim)
+          for size, params, dim in (("L-4_H-256_A-4", "11M", 256), ("L-4_H-512_A-8", "29M", 512),
+                                    ("L-8_H-512_A-8", "41M", 512))),
+        ModelEntry(
             "tiny-bert",
             "tiny",
             "A 2-layer randomly initialised BERT (4.4M params) with the bundled vocabulary: quick CPU demos and tests.",
@@ -57,7 +69,8 @@ ALIASES = {
     "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
     "google-bert/bert-base-uncased": "bert-base-uncased",
 }
-BUNDLED_HINT = "Use the bundled 'all-MiniLM-L6-v2' (pretrained) or 'tiny-bert' (random init) instead."
+BUNDLED_HINT = ("Use the bundled 'all-MiniLM-L6-v2' (a trained embedder), 'lab-plain-bert' (a plain pretrained "
+                "BERT) or 'tiny-bert' (random weights) instead.")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?$")
 
 
@@ -146,6 +159,11 @@ def load_model(
         model = SentenceTransformer(entry.key, device=device, trust_remote_code=False, local_files_only=True)
     elif entry.kind == "hub":
         model = SentenceTransformer(entry.hub_id, device=device, trust_remote_code=False)
+    elif entry.kind == "plain":  # fp16 on disk (small enough for a Space without LFS); trained in fp32
+        import torch
+
+        word = Transformer(str(plain_model_dir()), model_kwargs={"dtype": torch.float32, "trust_remote_code": False})
+        model = SentenceTransformer(modules=[word, Pooling(word.get_embedding_dimension(), "mean")], device=device)
     elif entry.kind == "hub-plain":
         word = Transformer(entry.hub_id, model_kwargs={"trust_remote_code": False})
         model = SentenceTransformer(modules=[word, Pooling(word.get_embedding_dimension(), "mean")], device=device)

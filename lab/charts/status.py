@@ -134,7 +134,8 @@ def sts_scope_text(events: Sequence[Event]) -> str:
     cached = " The base model's whole-split score came from the cache (same weights, same pairs)." \
         if whole is not None and whole.cached else ""
     if base.subset and whole is not None:
-        return (f"**STS-B**: the curve scores the first {base.pairs:,} of the {whole.pairs:,} pairs, for speed; the "
+        return (f"**STS-B**: the curve scores a fixed random {base.pairs:,} of the {whole.pairs:,} pairs, for speed; "
+                f"the "
                 f"before/after table scores all {whole.pairs:,}.{noise}{cached}")
     return f"**STS-B**: the curve and the table score all {base.pairs:,} pairs.{noise}{cached}"
 

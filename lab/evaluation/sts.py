@@ -35,10 +35,12 @@ def split_size(split: str) -> int:
 
 
 def sts_pairs(split: str = "validation", max_pairs: int | None = None) -> tuple[list[str], list[str], list[float]]:
-    """The split's sentence pairs and gold scores scaled to [0, 1] (score / 5), in file order."""
+    """The split's sentence pairs and gold scores scaled to [0, 1] (score / 5), in file order; with `max_pairs`, a
+    fixed random sample of that many (seed 0, kept in file order). Not the first pairs: the split is ordered by
+    source (captions first), and its first 200 pairs score MiniLM 0.936 where the whole split gives 0.867."""
     df, _ = load_stsb(split)
-    if max_pairs:
-        df = df.head(max_pairs)
+    if max_pairs and max_pairs < len(df):
+        df = df.sample(n=max_pairs, random_state=0).sort_index()
     return df["sentence1"].astype(str).tolist(), df["sentence2"].astype(str).tolist(), (df["score"] / 5.0).tolist()
 
 

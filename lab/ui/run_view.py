@@ -241,7 +241,7 @@ def _render(snap: Any) -> RunView:
 def _eval_title(config: dict) -> str:
     """The live STS-B chart's title, from the config (fixed from the first frame): which pairs the curve scores."""
     pairs = config.get("eval_max_pairs")
-    return f"STS-B spearman (cosine), first {pairs:,} pairs; grey: noise band" if pairs else \
+    return f"STS-B spearman (cosine) on {pairs:,} pairs; grey: noise band" if pairs else \
         "STS-B spearman (cosine), all pairs; grey: noise band"
 
 

@@ -64,7 +64,8 @@ def on_preset(name: str | None = None):
 def preset_text(name: str | None) -> str:
     """What a preset demonstrates and what to look for (measured on this project's CPU: bench/presets.py)."""
     preset = service.PRESETS.get(name or "")
-    return f"**Lesson**: {preset.lesson}  \n**Look for**: {preset.shows}" if preset else ""
+    return (f"**Lesson**: {preset.lesson}  \n**Look for** (measured on a 2-core CPU, bench/presets.md): {preset.shows}"
+            if preset else "")
 
 
 def on_load():

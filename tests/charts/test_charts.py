@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
-from types import SimpleNamespace
 
 from lab import charts
 from lab.events import Eval, Failed, Finished, Log, Stage, Started
@@ -139,7 +139,7 @@ def test_the_live_curve_draws_its_subset_with_a_noise_band_and_the_table_keeps_t
     assert before["spearman_cosine"] == 0.60 and after["spearman_cosine"] == 0.61
     assert charts.curve_scope(events) == "200 of 1,500 pairs, noise ±0.040"
     text = charts.source_text(events)
-    assert "first 200 of the 1,500 pairs" in text and "±0.040" in text
+    assert "random 200 of the 1,500 pairs" in text and "±0.040" in text
     colors = charts.eval_color_map(frame["series"])
     assert colors["base + noise"] == colors["base − noise"] != colors["STS-B"]
 

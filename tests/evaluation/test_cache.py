@@ -1,4 +1,4 @@
-"""A base model's STS-B scores are kept by fingerprint (weights, module stack) and split; a bad cache file is ignored."""
+"""A base model's STS-B scores are kept by fingerprint (weights, module stack) and split; a bad file is ignored."""
 
 from __future__ import annotations
 

@@ -8,9 +8,20 @@ from lab.evaluation.sts import METRIC_KEYS, format_table, strip_metrics, sts_pai
 
 
 def test_pairs_are_scaled_scores_in_file_order():
-    s1, s2, scores = sts_pairs("validation", 3)
-    assert s1[0] == "A man with a hard hat is dancing." and scores[0] == 1.0
+    s1, s2, scores = sts_pairs("validation")
+    assert s1[0] == "A man with a hard hat is dancing." and scores[0] == 1.0 and len(s1) == 1500
     assert all(0.0 <= s <= 1.0 for s in sts_pairs("test")[2])
+
+
+def test_a_subset_is_a_fixed_random_sample_across_the_split_not_its_first_pairs():
+    import numpy as np
+
+    s1, _, scores = sts_pairs("validation", 200)
+    assert len(s1) == 200 and sts_pairs("validation", 200)[0] == s1  # the same pairs every time
+    all_s1, _, all_scores = sts_pairs("validation")
+    assert s1 != all_s1[:200]
+    assert set(s1) <= set(all_s1) and set(s1) & set(all_s1[1200:])  # drawn from the whole split
+    assert abs(np.mean(scores) - np.mean(all_scores)) < 0.05
 
 
 def test_strip_metrics_keeps_the_table():

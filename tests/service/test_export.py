@@ -70,8 +70,13 @@ def test_script_reflects_the_config():
     assert "scale=30.0" in code and "MatryoshkaLoss" in code and "matryoshka_dims=[64, 32]" in code
     assert '"cls"' in code and "MAX_SEQ_LENGTH = 64" in code and "learning_rate=0.0003" in code
     assert "model.max_seq_length = MAX_SEQ_LENGTH" in code and "USE_HUB = True" in code
-    assert "load_dataset(\"nyu-mll/glue\"" in code and "NO_DUPLICATES" in code
-    assert "BATCH_SAMPLER" in training_script(RunConfig(recipe="nli-3class", loss="softmax"))
+    assert "load_dataset(\"nyu-mll/glue\"" in code
+    # the lab's length-grouped batches, carried in the script; or the library's when the run switched them off
+    assert "DEFAULT_SAMPLER = LengthGroupedNoDuplicatesBatchSampler" in code
+    assert "class LengthGroupedBatchSampler(DefaultBatchSampler)" in code
+    random = training_script(RunConfig(recipe="nli-3class", loss="softmax", group_by_length=False))
+    assert "DEFAULT_SAMPLER = BatchSamplers.BATCH_SAMPLER" in random and "LengthGrouped" not in random
+    assert "NO_DUPLICATES" in training_script(RunConfig(group_by_length=False))
     assert "MINILM = str(" in training_script(RunConfig(loss="gist"))  # SentenceTransformer takes no Path
     # knobs fill the recipe's template; the loss's own pooling (TSDAE: cls) is the model's default
     hard = training_script(RunConfig(recipe="nli-triplets-hard", recipe_params={"margin": 0.1, "num_negatives": 2}))

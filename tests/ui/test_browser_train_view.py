@@ -106,7 +106,7 @@ def test_the_sts_chart_does_not_magnify_noise_and_shows_where_the_run_started(ur
     assert {"base model", "base + noise", "base − noise"} <= set(legend(page, "eval-plot"))
     # The curve scores 20 pairs, the table all 1,500: its "before" is the base model's whole-split score.
     scope = page.locator("#source").inner_text()
-    assert "first 20 of the 1,500 pairs" in scope and "scores all 1,500" in scope and "noise" in scope
+    assert "random 20 of the 1,500 pairs" in scope and "scores all 1,500" in scope and "noise" in scope
     from lab.evaluation.sts import evaluate_sts
     from lab.models import load_model
 
