@@ -48,7 +48,7 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "lab-plain-bert",
             "plain",
-            "Plain BERT the lab pretrained itself (masked-language modelling only, 4.4M params, tiny-bert's shape) + "
+            "Plain BERT the lab pretrained itself (masked-language modelling only; 4.4M params, the random tiny BERT's shape) + "
             "mean pooling: the chapter's 'from a plain pretrained model', offline and on a CPU.",
             dim=128,
         ),
