@@ -291,12 +291,29 @@ def handbook_docs(xdir: Path):
 # --------------------------------------------------------------------------- main
 
 
+def eval_sentences() -> set[str]:
+    """Every sentence of the evaluation splits (lower-cased, whitespace-normalised). Some STS-B train
+    sentences and some SNLI validation sentences also occur in STS-B validation/test; they are dropped."""
+    import pandas as pd
+
+    out = set()
+    for name, cols in (("stsb_validation", ("sentence1", "sentence2")), ("stsb_test", ("sentence1", "sentence2")),
+                       ("banking77_test", ("text",)), ("medquad_qa_eval", ("question", "answer"))):
+        df = pd.read_parquet(DATA / f"{name}.parquet")
+        for c in cols:
+            out.update(norm(str(t)).lower() for t in df[c])
+    return out
+
+
+
 def build(cache: Path) -> Path:
     xdirs = fetch_debs(cache)
     outdir = cache / "corpus"
     outdir.mkdir(parents=True, exist_ok=True)
     stats: dict[str, dict] = {}
     seen = set()
+    banned = eval_sentences()
+    dropped: dict[str, int] = {}
     h = hashlib.sha256()
     gens = [
         bundled_docs(),
@@ -310,6 +327,9 @@ def build(cache: Path) -> Path:
                 sents = []
                 for s in doc["sents"]:
                     key = s.lower()
+                    if key in banned:  # the same sentence occurs in an evaluation split: leave it out
+                        dropped[doc["source"]] = dropped.get(doc["source"], 0) + 1
+                        continue
                     if doc["source"] not in ("stsb_train",) and key in seen and len(s) > 30:
                         continue  # exact duplicate sentence (boilerplate)
                     seen.add(key)
@@ -326,7 +346,7 @@ def build(cache: Path) -> Path:
     versions = {pkg: (xdirs[pkg] / ".done").read_text() for pkg in xdirs}
     total = {k: sum(v[k] for v in stats.values()) for k in ("docs", "sentences", "chars")}
     (outdir / "stats.json").write_text(
-        json.dumps({"sources": stats, "total": total, "deb_versions": versions, "sha256": h.hexdigest()}, indent=2)
+        json.dumps({"sources": stats, "total": total, "dropped_eval_overlap": dropped, "deb_versions": versions, "sha256": h.hexdigest()}, indent=2)
     )
     return outdir
 

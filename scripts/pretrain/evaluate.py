@@ -87,7 +87,7 @@ def mnrl_finetune(model, trip, steps: int, batch: int, lr: float, seed: int, sca
     t0 = time.time()
 
     def emb(texts):
-        feats = model.tokenize(texts)
+        feats = model.preprocess(texts) if hasattr(model, "preprocess") else model.tokenize(texts)
         return model(dict(feats))["sentence_embedding"]
 
     for step in range(steps):

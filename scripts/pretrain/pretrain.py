@@ -562,6 +562,14 @@ def write_md(results: Path, meta: dict, extra: str = "") -> None:
     stride = max(1, len(curve) // 40)
     for c in curve[::stride] + ([curve[-1]] if (len(curve) - 1) % stride else []):
         lines.append(f"| {c['step']} | {c['loss']:.4f} | {c['lr']:.2e} | {c['seq_len']} | {c['tokens']:,} | {c['elapsed_s']} |")
+    trial = results / "pretrain.trial.json"
+    if trial.exists():
+        t = json.loads(trial.read_text())
+        lines += ["", "## Sequence length trial (`--trial`, 3 min each, 1 thread)", "",
+                  "| seq len x batch | steps | tokens/s | train loss | held-out loss (128-token seqs) |", "|---|---:|---:|---:|---:|"]
+        for L, r in t["results"].items():
+            lines.append(f"| {L} x {r['batch_size']} | {r['steps_done']} | {r['tokens_per_s']:,.0f} | {r['last_train_loss']:.3f} | {r['heldout_loss_at_128']:.3f} |")
+        lines += ["", f"Decision: {t['decision']}."]
     if extra:
         lines += ["", extra]
     (results / "pretrain.md").write_text("\n".join(lines) + "\n")
