@@ -48,8 +48,8 @@ CATALOG: dict[str, ModelEntry] = {
         ModelEntry(
             "lab-plain-bert",
             "plain",
-            "Plain BERT the lab pretrained itself (masked-language modelling only; 4.4M params, the random tiny BERT's shape) + "
-            "mean pooling: the chapter's 'from a plain pretrained model', offline and on a CPU.",
+            "Plain BERT the lab pretrained itself (masked-language modelling only; 4.4M params, the random tiny "
+            "BERT's shape) + mean pooling: the chapter's 'from a plain pretrained model', offline and on a CPU.",
             dim=128,
         ),
         *(ModelEntry(f"google/bert_uncased_{size}", "hub-plain",

@@ -1,4 +1,4 @@
-"""The command line: `python -m lab train|eval|mteb|runs|recipes|losses`. Errors are one line on stderr, exit 2."""
+"""The command line: `python -m lab train|eval|mteb|chapter|runs|recipes|losses`. Errors: one line on stderr, exit 2."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import sys
 
 from lab.cli.args import EXIT_RUN_FAILED, EXIT_USAGE, CliError, _Parser, build_parser
+from lab.cli.chapter import cmd_chapter
 from lab.cli.info import cmd_eval, cmd_losses, cmd_mteb, cmd_recipes, cmd_runs
 from lab.cli.train import cmd_train
 from lab.errors import ConfigError, ModelError
@@ -14,6 +15,7 @@ COMMANDS = {
     "train": cmd_train,
     "eval": cmd_eval,
     "mteb": cmd_mteb,
+    "chapter": cmd_chapter,
     "runs": cmd_runs,
     "recipes": cmd_recipes,
     "losses": cmd_losses,
@@ -35,5 +37,5 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-__all__ = ["COMMANDS", "EXIT_RUN_FAILED", "EXIT_USAGE", "CliError", "_Parser", "build_parser", "main", "cmd_eval",
-           "cmd_losses", "cmd_mteb", "cmd_recipes", "cmd_runs", "cmd_train"]
+__all__ = ["COMMANDS", "EXIT_RUN_FAILED", "EXIT_USAGE", "CliError", "_Parser", "build_parser", "main", "cmd_chapter",
+           "cmd_eval", "cmd_losses", "cmd_mteb", "cmd_recipes", "cmd_runs", "cmd_train"]

@@ -112,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--runs-dir", default=None)
     r.add_argument("--json", action="store_true")
 
+    c = sub.add_parser("chapter", help="reproduce the chapter's loss comparison and pretraining table")
+    c.add_argument("--size", choices=["cpu", "gpu"], default="cpu",
+                   help="cpu: the lab's plain base and bundled NLI, minutes on 2 cores; gpu: bert-base-uncased and "
+                        "50k MNLI from the Hub, the chapter's sizes")
+    c.add_argument("--seed", type=int, default=42)
+    c.add_argument("--runs-dir", default=None)
+    c.add_argument("--json", action="store_true", help="end with one JSON object: {size, rows: [...]}")
+
     sub.add_parser("recipes", help="list data recipes")
     sub.add_parser("losses", help="list losses and the data they take")
     return p

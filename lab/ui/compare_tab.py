@@ -32,6 +32,15 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
         eval_plot = gr.LinePlot(None, x="step", y="spearman",
                                 color="run", title="STS-B spearman (cosine)", height=280, elem_id="compare-eval",
                                 tooltip="all")
+    with gr.Accordion("Reproduce the chapter: Softmax vs Cosine vs MNRL, and does pretraining matter?", open=False,
+                      elem_id="chapter-box"):
+        gr.Markdown("Queues the chapter's comparison for the whole room (one set per server): Softmax, Cosine and MNRL "
+                    "from a plain pretrained BERT, MNRL from random weights and MNRL fine-tuning MiniLM, plus the "
+                    "Softmax model's Banking77 score. About 20 minutes on 2 CPU cores; the runs join the overlay "
+                    "above as they finish.", elem_classes="lab-note")
+        chapter_btn = gr.Button("▶ Reproduce the chapter (CPU size)", size="sm", elem_id="chapter-start")
+        chapter_md = gr.Markdown(elem_id="chapter-table")
+        chapter_timer = gr.Timer(5.0, active=False)
     gr.Markdown("### Config diff")
     with gr.Row():
         run_a = gr.Dropdown([], label="Run A", elem_id="diff-a")
@@ -66,6 +75,15 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
         comp.change(config_diff, [run_a, run_b, only_changed, owner], diff, concurrency_limit=None,
                     api_visibility="private")
     zip_btn.click(export_zip, [run_a, owner], zip_file, concurrency_limit=4, api_visibility="private")
+    chapter_out = [chapter_md, picked, chapter_timer]
+    # The overlay follows the chapter's runs while they train (data, then the colour map: as for `picked`).
+    redraw = {"inputs": [picked, owner], "outputs": [loss_plot, eval_plot], "concurrency_limit": None,
+              "show_progress": "hidden", "api_visibility": "private"}
+    chapter_btn.click(start_chapter, None, chapter_out, concurrency_limit=1, api_name="chapter").then(
+        overlay, **redraw).then(overlay_colors, **redraw)
+    tab.select(chapter_view, None, chapter_out, concurrency_limit=None, api_visibility="private")
+    chapter_timer.tick(chapter_view, None, chapter_out, concurrency_limit=None, show_progress="hidden",
+                       api_visibility="private").then(overlay, **redraw).then(overlay_colors, **redraw)
     code_btn.click(show_code, [run_a, owner], code, concurrency_limit=None, api_visibility="private")
 
 
@@ -83,6 +101,22 @@ def runs(picked: list[str] | None, owner: str | None = None):
     return (leaderboard_frame(owner), gr.Dropdown(choices=choices, value=keep, multiselect=True),
             gr.Dropdown(choices=choices, value=first), gr.Dropdown(choices=choices, value=second),
             my_runs_frame(owner))
+
+
+@user_errors
+def start_chapter():
+    service.chapter.start_in_app("cpu")
+    return chapter_view()
+
+
+def chapter_view():
+    """The chapter's table (a code block: fixed-width), its runs in the overlay, the timer on while any runs."""
+    text, run_ids, done = service.chapter.app_view()
+    if not text:
+        return "", gr.skip(), gr.Timer(active=False)
+    choices = [(charts.run_label(r.run_id, r.config) + f" · {r.status}", r.run_id)
+               for r in service.list_runs(None) if r.config.get("kind", "training") != "evaluation"]
+    return (f"```text\n{text}\n```", gr.Dropdown(choices=choices, value=run_ids), gr.Timer(active=not done))
 
 
 def leaderboard_frame(owner: str | None = None) -> pd.DataFrame:
