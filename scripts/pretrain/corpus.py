@@ -89,10 +89,13 @@ def bundled_docs():
         assert name not in FORBIDDEN, name
         return pd.read_parquet(DATA / name)
 
-    for name, src in (("mnli_validation_matched.parquet", "mnli_validation"), ("snli_validation.parquet", "snli_validation")):
+    for name, src in (
+        ("mnli_validation_matched.parquet", "mnli_validation"),
+        ("snli_validation.parquet", "snli_validation"),
+    ):
         df = read(name)
         seen = set()
-        for p, h in zip(df["premise"], df["hypothesis"]):
+        for p, h in zip(df["premise"], df["hypothesis"], strict=False):
             sents = []
             for s in (p, h):
                 s = norm(str(s))
@@ -103,7 +106,7 @@ def bundled_docs():
                 yield {"source": src, "sents": sents}
     df = read("stsb_train.parquet")
     seen = set()
-    for a, b in zip(df["sentence1"], df["sentence2"]):
+    for a, b in zip(df["sentence1"], df["sentence2"], strict=False):
         sents = [norm(s) for s in (a, b) if norm(s) and norm(s) not in seen]
         seen.update(sents)
         if sents:
@@ -130,7 +133,9 @@ def fetch_debs(cache: Path) -> dict[str, Path]:
             subprocess.run(["apt-get", "download", f"{pkg}={ver}"], cwd=debdir, check=True)
             found = sorted(debdir.glob(f"{pkg}_*.deb"))
         deb = found[-1]
-        got = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True, check=True).stdout.strip()
+        got = subprocess.run(
+            ["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True, check=True
+        ).stdout.strip()
         if got != ver:
             print(f"warning: {pkg} is {got}, expected {ver}", file=sys.stderr)
         xdir = cache / "x" / pkg
@@ -221,7 +226,9 @@ def python_doc_docs(xdir: Path):
                     cur = []
                 in_block, block_indent = True, indent
                 continue
-            if re.fullmatch(r"([=\-~^\"'`#*+_.:])\1{2,}", stripped) or stripped.startswith(("|", "+-", "+=", "=", "*", "-", "#")):
+            if re.fullmatch(r"([=\-~^\"'`#*+_.:])\1{2,}", stripped) or stripped.startswith(
+                ("|", "+-", "+=", "=", "*", "-", "#")
+            ):
                 if cur:
                     cur = []  # a title underline or list/table item: drop the line(s) before it too
                 continue
@@ -297,13 +304,16 @@ def eval_sentences() -> set[str]:
     import pandas as pd
 
     out = set()
-    for name, cols in (("stsb_validation", ("sentence1", "sentence2")), ("stsb_test", ("sentence1", "sentence2")),
-                       ("banking77_test", ("text",)), ("medquad_qa_eval", ("question", "answer"))):
+    for name, cols in (
+        ("stsb_validation", ("sentence1", "sentence2")),
+        ("stsb_test", ("sentence1", "sentence2")),
+        ("banking77_test", ("text",)),
+        ("medquad_qa_eval", ("question", "answer")),
+    ):
         df = pd.read_parquet(DATA / f"{name}.parquet")
         for c in cols:
             out.update(norm(str(t)).lower() for t in df[c])
     return out
-
 
 
 def build(cache: Path) -> Path:
@@ -346,7 +356,16 @@ def build(cache: Path) -> Path:
     versions = {pkg: (xdirs[pkg] / ".done").read_text() for pkg in xdirs}
     total = {k: sum(v[k] for v in stats.values()) for k in ("docs", "sentences", "chars")}
     (outdir / "stats.json").write_text(
-        json.dumps({"sources": stats, "total": total, "dropped_eval_overlap": dropped, "deb_versions": versions, "sha256": h.hexdigest()}, indent=2)
+        json.dumps(
+            {
+                "sources": stats,
+                "total": total,
+                "dropped_eval_overlap": dropped,
+                "deb_versions": versions,
+                "sha256": h.hexdigest(),
+            },
+            indent=2,
+        )
     )
     return outdir
 

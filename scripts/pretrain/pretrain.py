@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import random
@@ -105,7 +104,7 @@ def pack(docs, seq_len: int, cls_id: int, sep_id: int, seed: int):
     room = seq_len - 2
     seqs, cur = [], []
     for i in order:
-        for j, sent in enumerate(docs[i][1]):
+        for _j, sent in enumerate(docs[i][1]):
             pieces = [sent[a : a + room] for a in range(0, len(sent), room)] or []
             for p in pieces:
                 if len(cur) + len(p) > room:
@@ -202,7 +201,9 @@ class Run:
         """Endless stream of batches at seq_len; a new document shuffle and packing per epoch."""
         ep = 0
         while True:
-            seqs = pack(self.train_docs, seq_len, self.cls_id, self.sep_id, seed=self.args.seed * 1000 + ep * 7 + seq_len)
+            seqs = pack(
+                self.train_docs, seq_len, self.cls_id, self.sep_id, seed=self.args.seed * 1000 + ep * 7 + seq_len
+            )
             rng = random.Random(self.args.seed * 1000 + ep)
             rng.shuffle(seqs)
             self.epoch[seq_len] = (ep, len(seqs))
@@ -352,7 +353,9 @@ def save_asset(mlm_model, config, out: Path, seed: int) -> dict:
         )
         + "\n"
     )
-    (out / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128, "do_lower_case": False}, indent=2) + "\n")
+    (out / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": 128, "do_lower_case": False}, indent=2) + "\n"
+    )
     sizes = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*")) if p.is_file()}
     too_big = {k: v for k, v in sizes.items() if v >= 10 * 1024 * 1024}
     assert not too_big, f"files over 10 MB: {too_big}"
@@ -363,18 +366,18 @@ def write_readme(out: Path, meta: dict) -> None:
     txt = f"""# lab-plain-bert
 
 A small BERT encoder that Contrastive Lab pretrained itself with masked-language modelling (MLM) on
-about {meta['corpus_train_tokens'] / 1e6:.1f}M tokens of openly licensed English text (see
+about {meta["corpus_train_tokens"] / 1e6:.1f}M tokens of openly licensed English text (see
 `scripts/pretrain/CORPUS.md`). It has *not* been trained for sentence embeddings: it is the
 "plain pretrained model" to start contrastive training from.
 
 * Architecture: exactly the lab's random `tiny-bert` (BertModel, vocab 30522 uncased WordPiece
   from all-MiniLM-L6-v2, hidden 128, 2 layers, 2 heads, intermediate 512, max positions 512),
-  {meta['params'] / 1e6:.2f}M parameters. Only the encoder is shipped (no MLM head); the pooler is
+  {meta["params"] / 1e6:.2f}M parameters. Only the encoder is shipped (no MLM head); the pooler is
   untrained (seeded random), mean pooling is configured for sentence-transformers.
 * Weights: fp16 safetensors (every file < 10 MB).
-* Pretraining: {meta['steps']} steps, seed {meta['seed']}, {meta['tokens_seen'] / 1e6:.1f}M tokens seen,
-  final held-out MLM loss {meta['heldout_loss']:.3f}. Reproduce with `scripts/pretrain/corpus.py`
-  then `scripts/pretrain/pretrain.py --steps {meta['steps']} --seed {meta['seed']}`.
+* Pretraining: {meta["steps"]} steps, seed {meta["seed"]}, {meta["tokens_seen"] / 1e6:.1f}M tokens seen,
+  final held-out MLM loss {meta["heldout_loss"]:.3f}. Reproduce with `scripts/pretrain/corpus.py`
+  then `scripts/pretrain/pretrain.py --steps {meta["steps"]} --seed {meta["seed"]}`.
 * Tokenizer files are copied from the bundled all-MiniLM-L6-v2 (Apache-2.0).
 * Corpus licenses: WordNet 3.0 license, PSF (Python docs), GPL-2+/CC-BY-SA-3.0 (Debian
   Administrator's Handbook), and the licenses of the bundled datasets (assets/data/README.md).
@@ -406,7 +409,9 @@ def parse_args(argv=None):
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--out", type=Path, default=ASSET)
     ap.add_argument("--results", type=Path, default=RESULTS)
-    ap.add_argument("--trial", action="store_true", help="compare --seq-len 64 and 128 for --trial-minutes each; saves nothing")
+    ap.add_argument(
+        "--trial", action="store_true", help="compare --seq-len 64 and 128 for --trial-minutes each; saves nothing"
+    )
     ap.add_argument("--trial-minutes", type=float, default=3.0)
     ap.add_argument("--smoke", action="store_true", help="a few steps into a temp folder, to check the pipeline")
     return ap.parse_args(argv)
@@ -425,30 +430,41 @@ def main(argv=None) -> None:
     train_docs, held_docs = load_tokenized(args.cache, tok, args.heldout_frac, args.seed)
     stats = json.loads((args.cache / "corpus" / "stats.json").read_text())
     train_tokens, held_tokens = count_tokens(train_docs), count_tokens(held_docs)
-    print(f"corpus: {len(train_docs)} train docs ({train_tokens} tokens), {len(held_docs)} held-out docs ({held_tokens} tokens); "
-          f"tokenized in {time.time() - t_start:.0f}s", flush=True)
+    print(
+        f"corpus: {len(train_docs)} train docs ({train_tokens} tokens), {len(held_docs)} held-out docs ({held_tokens} tokens); "
+        f"tokenized in {time.time() - t_start:.0f}s",
+        flush=True,
+    )
 
     if args.trial:
         res = {}
         for L, bs in ((64, 2 * args.batch_size), (128, args.batch_size)):
-            a = parse_args((argv or sys.argv[1:]))
+            a = parse_args(argv or sys.argv[1:])
             a.seq_len = a.long_len = L
             a.batch_size = a.long_batch_size = bs
             a.heldout_seqs = 256
             run = Run(a, tok, train_docs, held_docs)
             # held-out batches are always at 128 tokens so the two settings are compared on the same task
             if L == 64:
-                a2 = parse_args((argv or sys.argv[1:]))
+                a2 = parse_args(argv or sys.argv[1:])
                 a2.heldout_seqs = 256
                 run.held_batches = Run(a2, tok, train_docs[:1], held_docs).held_batches
             # a schedule long enough that it is ~constant lr after warm-up for the trial
             a.warmup_frac = 50 / 10**6  # 50 warm-up steps, then ~constant lr
-            r = run.train(steps=10**6, time_limit=args.trial_minutes * 60, log_every=25, eval_every=0,
-                          log=lambda s: print(f"[L={L}] {s}", flush=True))
+            r = run.train(
+                steps=10**6,
+                time_limit=args.trial_minutes * 60,
+                log_every=25,
+                eval_every=0,
+                log=lambda s, L=L: print(f"[L={L}] {s}", flush=True),
+            )
             r["heldout_loss_at_128"] = round(run.heldout_loss(), 4)
             r["steps_per_s"] = round(r["steps_done"] / r["wall_s"], 3)
             r["tokens_per_s"] = round(r["tokens"] / r["wall_s"], 1)
-            res[L] = {k: r[k] for k in ("steps_done", "wall_s", "tokens", "tokens_per_s", "steps_per_s", "heldout_loss_at_128")}
+            res[L] = {
+                k: r[k]
+                for k in ("steps_done", "wall_s", "tokens", "tokens_per_s", "steps_per_s", "heldout_loss_at_128")
+            }
             res[L]["batch_size"] = bs
             res[L]["last_train_loss"] = r["curve"][-1]["loss"] if r["curve"] else None
             print(f"[L={L}] {json.dumps(res[L])}", flush=True)
@@ -494,9 +510,24 @@ def main(argv=None) -> None:
         "cpu": platform.processor() or platform.machine(),
         "hyperparameters": {
             k: getattr(args, k)
-            for k in ("seq_len", "long_len", "long_frac", "batch_size", "long_batch_size", "lr", "weight_decay", "warmup_frac")
+            for k in (
+                "seq_len",
+                "long_len",
+                "long_frac",
+                "batch_size",
+                "long_batch_size",
+                "lr",
+                "weight_decay",
+                "warmup_frac",
+            )
         }
-        | {"mask_prob": 0.15, "mask_split": "80/10/10", "optimizer": "AdamW(0.9,0.98,eps=1e-6)", "schedule": "linear warmup, linear decay to 0", "grad_clip": 1.0},
+        | {
+            "mask_prob": 0.15,
+            "mask_split": "80/10/10",
+            "optimizer": "AdamW(0.9,0.98,eps=1e-6)",
+            "schedule": "linear warmup, linear decay to 0",
+            "grad_clip": 1.0,
+        },
         "params": n_params,
         "params_encoder_no_pooler": params,
         "corpus": stats,
@@ -525,7 +556,10 @@ def main(argv=None) -> None:
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "pretrain.json").write_text(json.dumps(meta, indent=2) + "\n")
     write_md(args.results, meta)
-    print(f"done: {args.out}; held-out MLM loss {init_held:.3f} -> {final_held:.3f}; {r['wall_s'] / 60:.1f} min", flush=True)
+    print(
+        f"done: {args.out}; held-out MLM loss {init_held:.3f} -> {final_held:.3f}; {r['wall_s'] / 60:.1f} min",
+        flush=True,
+    )
 
 
 def write_md(results: Path, meta: dict, extra: str = "") -> None:
@@ -538,10 +572,12 @@ def write_md(results: Path, meta: dict, extra: str = "") -> None:
         "| item | value |",
         "|---|---|",
         f"| architecture | BERT, vocab 30522, hidden 128, 2 layers, 2 heads, FFN 512 ({meta['params']:,} params incl. untrained pooler) |",
-        f"| seed / steps | {meta['seed']} / {meta['steps']} (warm-up {meta['warmup_steps']}, last {meta['long_steps']} at {hp['long_len']} tokens) |",
+        f"| seed / steps | {meta['seed']} / {meta['steps']} (warm-up {meta['warmup_steps']}"
+        + (f", last {meta['long_steps']} at {hp['long_len']} tokens" if meta["long_steps"] else "")
+        + ") |",
         f"| batch | {hp['batch_size']} x {hp['seq_len']} tokens (packed) |",
         f"| optimiser | AdamW lr {hp['lr']}, wd {hp['weight_decay']}, linear warm-up {hp['warmup_frac']:.0%} then linear decay; clip 1.0 |",
-        f"| masking | 15 %, 80/10/10 |",
+        "| masking | 15 %, 80/10/10 |",
         f"| corpus (train) | {meta['corpus_train_docs']:,} documents, {meta['corpus_train_tokens']:,} tokens ({meta['corpus']['total']['sentences']:,} sentences, {meta['corpus']['total']['chars'] / 1e6:.1f} MB text in all) |",
         f"| held-out | {meta['corpus_heldout_docs']:,} documents, {meta['corpus_heldout_tokens']:,} tokens; eval on {meta['heldout_eval_tokens']:,} tokens (fixed masks) |",
         f"| tokens seen | {meta['tokens_seen']:,} ({meta['epochs_seen']} epochs) |",
@@ -557,18 +593,33 @@ def write_md(results: Path, meta: dict, extra: str = "") -> None:
     lines += [f"| {k} | {v:,} |" for k, v in meta["files"].items()]
     lines += ["", "## Held-out MLM loss", "", "| step | held-out loss | elapsed s |", "|---:|---:|---:|"]
     lines += [f"| {e['step']} | {e['heldout_loss']:.4f} | {e['elapsed_s']} |" for e in meta["evals"]]
-    lines += ["", "## Training MLM loss (mean over each logging window)", "", "| step | loss | lr | seq len | tokens | elapsed s |", "|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Training MLM loss (mean over each logging window)",
+        "",
+        "| step | loss | lr | seq len | tokens | elapsed s |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     curve = meta["curve"]
     stride = max(1, len(curve) // 40)
     for c in curve[::stride] + ([curve[-1]] if (len(curve) - 1) % stride else []):
-        lines.append(f"| {c['step']} | {c['loss']:.4f} | {c['lr']:.2e} | {c['seq_len']} | {c['tokens']:,} | {c['elapsed_s']} |")
+        lines.append(
+            f"| {c['step']} | {c['loss']:.4f} | {c['lr']:.2e} | {c['seq_len']} | {c['tokens']:,} | {c['elapsed_s']} |"
+        )
     trial = results / "pretrain.trial.json"
     if trial.exists():
         t = json.loads(trial.read_text())
-        lines += ["", "## Sequence length trial (`--trial`, 3 min each, 1 thread)", "",
-                  "| seq len x batch | steps | tokens/s | train loss | held-out loss (128-token seqs) |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Sequence length trial (`--trial`, 3 min each, 1 thread)",
+            "",
+            "| seq len x batch | steps | tokens/s | train loss | held-out loss (128-token seqs) |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for L, r in t["results"].items():
-            lines.append(f"| {L} x {r['batch_size']} | {r['steps_done']} | {r['tokens_per_s']:,.0f} | {r['last_train_loss']:.3f} | {r['heldout_loss_at_128']:.3f} |")
+            lines.append(
+                f"| {L} x {r['batch_size']} | {r['steps_done']} | {r['tokens_per_s']:,.0f} | {r['last_train_loss']:.3f} | {r['heldout_loss_at_128']:.3f} |"
+            )
         lines += ["", f"Decision: {t['decision']}."]
     if extra:
         lines += ["", extra]
