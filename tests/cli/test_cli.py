@@ -94,7 +94,7 @@ def test_train_json_contract_and_runs_listing(tmp_path):
     rows = json.loads(listing.stdout)
     assert [r["run_id"] for r in rows] == [summary["run_id"]] and rows[0]["status"] == "completed"
 
-    evaluated = run_cli("eval", "--model", summary["run_id"], "--max-pairs", "30", "--json", runs_dir=tmp_path)
+    evaluated = run_cli("eval", "--model", summary["run_id"], "--json", runs_dir=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert json.loads(evaluated.stdout.strip().splitlines()[-1])["metrics"]["spearman_cosine"] == pytest.approx(
         summary["metrics_after"]["spearman_cosine"], abs=1e-6
