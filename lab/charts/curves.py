@@ -123,7 +123,8 @@ def eval_color_map(names: Iterable[str]) -> dict[str, str]:
     """`color_map` for an STS-B chart: the base line dark grey and the noise band light grey, the models in colour."""
     names = list(dict.fromkeys(names))
     colors = color_map([n for n in names if n not in REFERENCE_COLORS])
-    return {**colors, **{n: REFERENCE_COLORS[n] for n in names if n in REFERENCE_COLORS}}
+    # the reference lines first: the chart draws its series in this order, so the model's curve lies on top of them
+    return {**{n: REFERENCE_COLORS[n] for n in names if n in REFERENCE_COLORS}, **colors}
 
 
 def curve_evals(events: Iterable[Event]) -> list[Eval]:

@@ -223,7 +223,10 @@ def _render(snap: Any) -> RunView:
         if loss is not None or started else None,
         evals=gr.LinePlot(evals, color_map=charts.eval_color_map(evals["series"]), x_lim=x_lim,
                           y_lim=None if pipeline else charts.eval_axis(snap.events),
-                          title="STS-B spearman (cosine) per model" if pipeline else _eval_title(snap.config))
+                          # one legend entry for the two grey noise lines: four entries do not fit beside the axis
+                          colors_in_legend=None if pipeline else [charts.PLAIN_SERIES, "base model", "base + noise"],
+                          y_title="spearman" if pipeline else _eval_axis_title(snap.config),
+                          title="STS-B spearman (cosine) per model" if pipeline else "STS-B spearman (cosine)")
         if evals is not None else None,
         lr=gr.LinePlot(lr, color_map=charts.color_map(lr["stage"]) if pipeline else None, x_lim=x_lim,
                        title="Learning rate per stage" if pipeline else "Learning rate")
@@ -238,11 +241,11 @@ def _render(snap: Any) -> RunView:
     )
 
 
-def _eval_title(config: dict) -> str:
-    """The live STS-B chart's title, from the config (fixed from the first frame): which pairs the curve scores."""
+def _eval_axis_title(config: dict) -> str:
+    """The live STS-B chart's y-axis title, from the config (fixed from the first frame): the curve's pairs (a long
+    chart title squeezes the plot to nothing in gradio 6.31)."""
     pairs = config.get("eval_max_pairs")
-    return f"STS-B spearman (cosine) on {pairs:,} pairs; grey: noise band" if pairs else \
-        "STS-B spearman (cosine), all pairs; grey: noise band"
+    return f"spearman, {pairs:,} pairs" if pairs else "spearman, all pairs"
 
 
 def _table_slots(tables: dict[str, Any]) -> dict[str, Any]:
