@@ -94,8 +94,9 @@ def identity_text(run_id: str, config: dict[str, Any]) -> str:
     knobs = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in
                       (config.get("loss_params") or {}).items())
     return (f"Run `{run_id[:8]}`{label}: **{config.get('model', '?')}** · recipe **{config.get('recipe', '?')}** · "
-            f"loss **{config.get('loss', '?')}**{f' ({knobs})' if knobs else ''} · {config.get('max_train_samples')} "
-            f"samples, batch {config.get('batch_size')}, lr {config.get('lr')}, seed {config.get('seed')}. "
+            f"loss **{config.get('loss', '?')}**{f' ({knobs})' if knobs else ''} · "
+            f"{config.get('max_train_samples') or 'all'} samples, batch {config.get('batch_size')}, "
+            f"lr {config.get('lr')}, seed {config.get('seed')}. "
             "The form is a draft for your next run.")
 
 
