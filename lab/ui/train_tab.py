@@ -146,6 +146,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
     for comp in form_inputs:
         if comp not in (form["recipe"], form["loss"]):
             comp.input(**plan)
+        comp.input(lambda: "", None, preset_md, **quiet)  # a hand-edited form no longer is the preset's lesson
     whole_form = [*form_inputs, recipe_md, loss_md]
     preset.input(on_preset, preset, [*whole_form, preset_md], **quiet).then(**plan)
     demo.load(on_load, None, whole_form, **quiet).then(**plan)

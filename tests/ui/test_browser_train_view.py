@@ -78,9 +78,10 @@ def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
     assert "Lesson" in lesson and "Look for" in lesson
     assert _errors_shown(page) == []
     expect(page.locator("#estimate")).to_contain_text("Plan")
-    # a bad value: the plan says why, and nothing else complains
+    # a bad value: the plan says why, and nothing else complains; the preset's lesson no longer describes the form
     fill(page, "batch_size", "0")
     expect(page.locator("#estimate")).to_contain_text("batch_size must be between 1", timeout=15_000)
+    expect(page.locator("#preset-lesson")).not_to_contain_text("Lesson")
     page.wait_for_timeout(1000)
     assert _errors_shown(page) == []
     page.close()
