@@ -187,22 +187,23 @@ def _set_pooling(model, mode: str) -> None:
     raise ModelError("This model has no pooling layer to change.")
 
 
+def tiny_bert_config():
+    """tiny-bert's shape: 2 layers, 128-d, the bundled MiniLM's vocabulary (lab-plain-bert is pretrained in it)."""
+    from transformers import BertConfig
+
+    vocab_size = len((bundled_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines())
+    return BertConfig(vocab_size=vocab_size, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+                      intermediate_size=512, max_position_embeddings=512)
+
+
 def _tiny_transformer(seed: int):
     """A 2-layer, 128-d BERT with random weights (seeded) and the bundled MiniLM's vocabulary."""
     import torch
     from sentence_transformers.sentence_transformer.modules import Transformer
-    from transformers import BertConfig, BertModel
+    from transformers import BertModel
 
     src = bundled_model_dir()
-    vocab_size = len((src / "vocab.txt").read_text(encoding="utf-8").splitlines())
-    config = BertConfig(
-        vocab_size=vocab_size,
-        hidden_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=512,
-        max_position_embeddings=512,
-    )
+    config = tiny_bert_config()
     tmp = Path(tempfile.mkdtemp(prefix="lab-tiny-bert-"))
     try:
         with torch.random.fork_rng():

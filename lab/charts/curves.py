@@ -140,16 +140,6 @@ def base_band(events: Sequence[Event]) -> float | None:
     return base.band if base is not None and base.band is not None and math.isfinite(base.band) else None
 
 
-def curve_scope(events: Sequence[Event]) -> str:
-    """What the curve's points are scored on, e.g. "200 of 1,500 validation pairs (±0.031: noise)"."""
-    base = next((e for e in curve_evals(events) if e.phase == "before" and e.pairs), None)
-    if base is None:
-        return ""
-    whole = next((e.pairs for e in events if isinstance(e, Eval) and not e.subset and e.pairs), base.pairs)
-    scope = f"{base.pairs:,} of {whole:,} pairs" if base.subset else f"all {base.pairs:,} pairs"
-    return scope + (f", noise ±{base.band:.3f}" if base.band is not None else "")
-
-
 def eval_axis(events: Sequence[Event]) -> list[float] | None:
     """The live STS-B chart's y-axis: the base score ± EVAL_SPAN (within [-1, 1]), fixed for the whole run, so a
     ±0.003 wobble looks like one and real learning still fits; None before the base score."""

@@ -29,11 +29,6 @@ def bootstrap_band(gold, predicted, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 
     return float((hi - lo) / 2)
 
 
-def split_size(split: str) -> int:
-    """How many pairs the whole split has."""
-    return len(load_stsb(split)[0])
-
-
 def sts_pairs(split: str = "validation", max_pairs: int | None = None) -> tuple[list[str], list[str], list[float]]:
     """The split's sentence pairs and gold scores scaled to [0, 1] (score / 5), in file order; with `max_pairs`, a
     fixed random sample of that many (seed 0, kept in file order). Not the first pairs: the split is ordered by
@@ -55,6 +50,7 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
         total_elapsed_s = 0.0
         last_band = float("nan")
         pairs = 0
+        subset = False
 
         def __call__(self, *args, **kwargs):
             t0 = time.perf_counter()
@@ -86,6 +82,7 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
     )
     evaluator.pairs = len(scores)
     evaluator.split = split
+    evaluator.subset = len(scores) < len(load_stsb(split)[0])  # fewer pairs than the whole split
     return evaluator
 
 

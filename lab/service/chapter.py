@@ -197,6 +197,7 @@ def app_view() -> tuple[str, list[str], bool]:
     if current is None:
         return "", [], True
     rows = table(store(), current["jobs"])
-    ids = [j[k] for j in current["jobs"] for k in ("run_id", "eval_id") if j[k]]
-    done = all((store().load(i).status if store().load(i) else "missing") not in ("queued", "running") for i in ids)
+    evals = [store().load(j["eval_id"], with_events=False) for j in current["jobs"] if j["eval_id"]]
+    statuses = [r["status"] for r in rows] + [e.status if e else "missing" for e in evals]
+    done = all(s not in ("queued", "running") for s in statuses)
     return text_table(rows, current["size"]), [r["run_id"] for r in rows], done

@@ -17,7 +17,7 @@ import pandas as pd
 from lab.config import RunConfig
 from lab.errors import ConfigError
 from lab.evaluation import cache
-from lab.evaluation.sts import make_evaluator, split_size, strip_metrics
+from lab.evaluation.sts import make_evaluator, strip_metrics
 from lab.events import Eval, Finished, Stage, Started
 from lab.host.distributed import ddp_backend, is_main, world_size
 from lab.losses import LOSSES, BuildContext
@@ -163,9 +163,8 @@ def evaluators(config: RunConfig):
     """(whole split, live curve's): the table is scored on the whole split; the curve on the config's first
     `eval_max_pairs` pairs when that is fewer (then both are the same evaluator when it is not)."""
     whole = make_evaluator(config.eval_split)
-    if config.eval_max_pairs and config.eval_max_pairs < split_size(config.eval_split):
-        return whole, make_evaluator(config.eval_split, config.eval_max_pairs)
-    return whole, whole
+    live = make_evaluator(config.eval_split, config.eval_max_pairs) if config.eval_max_pairs else whole
+    return (whole, live) if live.subset else (whole, whole)
 
 
 def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evaluator=None, stage: str = "",
@@ -184,8 +183,7 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     cuda = device_name() == "cuda"
     eval_steps = config.eval_steps if evaluator is not None else 0
     eval_before_s = evaluator.total_elapsed_s if evaluator is not None else 0.0
-    subset = evaluator is not None and evaluator.pairs < split_size(evaluator.split)
-    described = {"pairs": evaluator.pairs, "subset": subset} if evaluator is not None else None
+    described = {"pairs": evaluator.pairs, "subset": evaluator.subset} if evaluator is not None else None
     callback = LabCallback(ctx.emit, ctx.stop, total_steps, global_batch,
                            evaluator.name if evaluator is not None else "",
                            lambda: (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0,

@@ -56,18 +56,9 @@ def minilm_dir() -> Path:
 
 
 def make_config():
-    from transformers import BertConfig
+    from lab.models import tiny_bert_config  # the random tiny-bert's shape: only pretraining differs
 
-    vocab_size = len((minilm_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines())
-    # identical to lab/models.py::_tiny_transformer
-    return BertConfig(
-        vocab_size=vocab_size,
-        hidden_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=512,
-        max_position_embeddings=512,
-    )
+    return tiny_bert_config()
 
 
 # --------------------------------------------------------------------------- data
