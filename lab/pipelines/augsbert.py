@@ -60,6 +60,7 @@ def main() -> None:
     # 2. A cross-encoder, from the run's base transformer, trained on gold (entailment → 1, else 0)
     with tempfile.TemporaryDirectory() as folder:
         make_model()[0].save(folder)
+        torch.manual_seed(SEED)  # the classifier head starts from the seed, as in the lab
         cross = CrossEncoder(folder, num_labels=1, max_length=MAX_SEQ_LENGTH or 256)
     ce_args = CrossEncoderTrainingArguments(
         output_dir=f"{{args.output_dir}}/checkpoints/cross-encoder",
@@ -133,6 +134,7 @@ def cross_encoder_base(config: RunConfig, folder: str) -> str:
 
 
 def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int, lr: float):
+    import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
@@ -141,7 +143,9 @@ def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int,
     from lab.training.callback import LabCallback  # lazy: imports transformers
 
     with tempfile.TemporaryDirectory(prefix="lab-ce-") as folder, tempfile.TemporaryDirectory() as scratch:
-        model = CrossEncoder(cross_encoder_base(config, folder), num_labels=1, max_length=config.max_seq_length or 256)
+        base = cross_encoder_base(config, folder)
+        torch.manual_seed(config.seed)  # the classifier head starts from the run's seed, whatever ran before
+        model = CrossEncoder(base, num_labels=1, max_length=config.max_seq_length or 256)
         total = max(1, epochs * math.ceil(len(gold) / config.batch_size))
         cuda = device_name() == "cuda"
         args = CrossEncoderTrainingArguments(

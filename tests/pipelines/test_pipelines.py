@@ -57,6 +57,21 @@ def test_augsbert_pipeline(manager, tiny_config):
 
 
 @pytest.mark.slow
+def test_augsbert_is_reproducible_whatever_ran_before(manager, tiny_config):
+    """The cross-encoder's new classifier head starts from the run's seed, not from the process's random state."""
+    import torch
+
+    config = tiny_config(recipe="augsbert", loss="cosine", max_train_samples=40, eval_steps=0)
+    silver = []
+    for noise in (1, 1000):
+        torch.rand(noise)  # whatever ran before in this process moved the global generator
+        run_id = manager.submit(config)
+        assert manager.wait(run_id, 600) == "completed", manager.snapshot(run_id).message
+        silver.append(pd.read_parquet(manager.store.run_dir(run_id) / "stages" / "silver.parquet"))
+    pd.testing.assert_frame_equal(silver[0], silver[1])
+
+
+@pytest.mark.slow
 def test_domain_adaptation_pipeline(manager, tiny_config):
     run_id = manager.submit(tiny_config(recipe="domain-adapt", loss="mnrl", max_train_samples=32, eval_steps=0,
                                         recipe_params={"tsdae_samples": 32, "eval_queries": 20}))
