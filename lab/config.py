@@ -42,6 +42,8 @@ class RunConfig:
     group_by_length: bool = True  # batch texts of similar length: less padding, same rows per epoch
     upload_id: str = ""  # for `upload-*` recipes: which checked upload to train on
     label: str = ""
+    views: bool = True  # teaching views (in-batch matrix, probe pairs) computed during training
+    probe_pairs: tuple[tuple[str, str], ...] = ()  # the user's own pairs to follow, beside the STS-B probe sample
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -83,6 +85,9 @@ class RunConfig:
             raise ConfigError("group_by_length must be true or false.")
         if len(self.label) > 100:
             raise ConfigError("label: at most 100 characters.")
+        if not isinstance(self.views, bool):
+            raise ConfigError("views must be true or false.")
+        object.__setattr__(self, "probe_pairs", _check_probe_pairs(self.probe_pairs))
         # Normalise knob values (types, ranges, defaults) once, so the saved config is complete.
         object.__setattr__(self, "loss_params", resolve_params(self.loss, self.loss_params))
         recipe_params = resolve_knobs(f"recipe '{self.recipe}'", RECIPES[self.recipe].knobs, self.recipe_params)
@@ -92,6 +97,7 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["matryoshka_dims"] = list(self.matryoshka_dims)
+        d["probe_pairs"] = [list(p) for p in self.probe_pairs]
         return d
 
     @classmethod
@@ -103,6 +109,8 @@ class RunConfig:
         data = dict(data)
         if "matryoshka_dims" in data:
             data["matryoshka_dims"] = tuple(data["matryoshka_dims"] or ())
+        if "probe_pairs" in data:
+            data["probe_pairs"] = _check_probe_pairs(data["probe_pairs"])
         return cls(**data)
 
     def replace(self, **changes: Any) -> RunConfig:
@@ -129,6 +137,29 @@ def check_upload_rows(loss_key: str, distinct_rows: int | None) -> None:
         raise ConfigError(f"Every row of this upload is the same, so the '{loss_key}' loss would find no other row "
                           "in a batch to use as a negative. Upload varied rows, or pick a loss that does not use "
                           "in-batch negatives.")
+
+
+MAX_PROBE_PAIRS = 8
+MAX_PROBE_CHARS = 300
+
+
+def _check_probe_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """At most MAX_PROBE_PAIRS pairs of two non-empty sentences of at most MAX_PROBE_CHARS characters each."""
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise ConfigError("probe_pairs must be a list of [sentence, sentence] pairs.")
+    if len(value) > MAX_PROBE_PAIRS:
+        raise ConfigError(f"probe_pairs: at most {MAX_PROBE_PAIRS} pairs, got {len(value)}.")
+    out = []
+    for i, pair in enumerate(value, 1):
+        if isinstance(pair, str | bytes) or not isinstance(pair, list | tuple) or len(pair) != 2 \
+                or not all(isinstance(t, str) and t.strip() for t in pair):
+            raise ConfigError(f"probe pair {i}: give two non-empty sentences.")
+        if any(len(t) > MAX_PROBE_CHARS for t in pair):
+            raise ConfigError(f"probe pair {i}: each sentence at most {MAX_PROBE_CHARS} characters.")
+        out.append((pair[0].strip(), pair[1].strip()))
+    return tuple(out)
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:

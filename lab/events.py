@@ -66,6 +66,7 @@ class Eval(Event):
     subset: bool = False  # scored on the live curve's subset of the split, not on the whole split
     band: float | None = None  # half-width of the 95 % bootstrap interval of spearman_cosine on these pairs
     cached: bool = False  # the base model's score read from the cache (same weights, split and pairs) instead of run
+    geometry: dict[str, float] | None = None  # alignment, uniformity, anisotropy of the scored sentences
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,18 @@ class Table(Event):
 
 
 @dataclass(frozen=True)
+class View(Event):
+    """One snapshot of a teaching view (lab/views/), computed in the training process: `name` says which view,
+    `data` is what that view's own module stored (and reads back to draw it)."""
+
+    kind: ClassVar[str] = "view"
+    name: str
+    step: int
+    data: dict[str, Any]
+    stage: str = ""
+
+
+@dataclass(frozen=True)
 class Note(Event):
     """Anything else worth showing in the run's log; also how unknown kinds from newer stores load."""
 
@@ -121,7 +134,7 @@ class Note(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    c.kind: c for c in (Stage, Started, Log, Eval, Finished, Failed, Plan, Table, Note)
+    c.kind: c for c in (Stage, Started, Log, Eval, Finished, Failed, Plan, Table, View, Note)
 }
 
 

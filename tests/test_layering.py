@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("config",),
     ("store",),
     ("evaluation",),
+    ("views",),
     ("training",),
     ("pipelines",),
     ("jobs",),

@@ -51,8 +51,10 @@ def table_text(table: Table | None) -> str:
 
 
 EVAL_TASK_COLUMNS = {
-    "sts-validation": (("spearman_cosine", "STS-B validation spearman"),),
-    "sts-test": (("spearman_cosine", "STS-B test spearman"),),
+    "sts-validation": (("spearman_cosine", "STS-B validation spearman"), ("alignment", "alignment ↓"),
+                       ("uniformity", "uniformity ↓"), ("anisotropy", "anisotropy")),
+    "sts-test": (("spearman_cosine", "STS-B test spearman"), ("alignment", "alignment (test) ↓"),
+                 ("uniformity", "uniformity (test) ↓"), ("anisotropy", "anisotropy (test)")),
     "banking77": (("accuracy", "Banking77 accuracy"), ("f1", "Banking77 F1")),
 }
 

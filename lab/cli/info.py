@@ -24,6 +24,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     print(f"STS-B {args.split} — {args.model}")
     print(sts.format_table(metrics))
+    print(sts.format_geometry(metrics))
     if args.json:
         print(json.dumps({"model": args.model, "split": args.split, "metrics": metrics, "elapsed_s": elapsed}))
     return 0

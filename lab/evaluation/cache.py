@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from lab.evaluation.geometry import GEOMETRY_KEYS
 from lab.evaluation.sts import METRIC_KEYS
 from lab.host.paths import cache_dir
 
@@ -40,7 +41,8 @@ def _path(key: str, split: str, pairs: int) -> Path:
 
 
 def read(key: str, split: str, pairs: int) -> dict | None:
-    """{"metrics": {...}, "band": float | None, "elapsed_s": float} or None when missing or not trustworthy."""
+    """{"metrics": {...}, "band": float | None, "elapsed_s": float, "geometry": {...}} or None when missing or not
+    trustworthy (an entry written before the lab measured geometry is a miss: it is scored again)."""
     path = _path(key, split, pairs)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
@@ -49,21 +51,23 @@ def read(key: str, split: str, pairs: int) -> dict | None:
         metrics = {k: float(v) for k, v in data["metrics"].items()}
         band = None if data.get("band") is None else float(data["band"])
         elapsed = float(data.get("elapsed_s", 0.0))
+        geometry = {k: None if data["geometry"][k] is None else float(data["geometry"][k]) for k in GEOMETRY_KEYS}
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
     if set(metrics) != set(METRIC_KEYS) or not all(math.isfinite(v) for v in metrics.values()):
         return None
-    return {"metrics": metrics, "band": band, "elapsed_s": elapsed}
+    return {"metrics": metrics, "band": band, "elapsed_s": elapsed, "geometry": geometry}
 
 
-def write(key: str, split: str, pairs: int, metrics: dict[str, float], band: float | None, elapsed_s: float) -> None:
+def write(key: str, split: str, pairs: int, metrics: dict[str, float], band: float | None, elapsed_s: float,
+          geometry: dict[str, float] | None = None) -> None:
     """Store atomically (a reader never sees half a file); a full disk or a read-only store only costs the cache."""
     path = _path(key, split, pairs)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"metrics": metrics, "band": band, "elapsed_s": elapsed_s}, f)
+            json.dump({"metrics": metrics, "band": band, "elapsed_s": elapsed_s, "geometry": geometry}, f)
         os.replace(tmp, path)
     except OSError:
         return

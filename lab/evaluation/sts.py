@@ -1,5 +1,6 @@
 """STS-B evaluation with EmbeddingSimilarityEvaluator: pearson/spearman for cosine, euclidean, manhattan, dot,
-and the spread a score has on a subset of pairs (a bootstrap band)."""
+the spread a score has on a subset of pairs (a bootstrap band), and the space's geometry (alignment, uniformity,
+anisotropy) from the same embeddings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 import numpy as np
 
+from lab.evaluation.geometry import geometry
 from lab.sources import load_stsb
 
 SIMILARITIES = ("cosine", "euclidean", "manhattan", "dot")
@@ -44,11 +46,13 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
     from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
 
     class TimedEvaluator(EmbeddingSimilarityEvaluator):
-        """Also keeps how long the last call took and the bootstrap band of its spearman_cosine (`last_band`)."""
+        """Also keeps how long the last call took, the bootstrap band of its spearman_cosine (`last_band`) and the
+        geometry of the embeddings it made (`last_geometry`: alignment, uniformity, anisotropy)."""
 
         last_elapsed_s = 0.0
         total_elapsed_s = 0.0
         last_band = float("nan")
+        last_geometry: dict[str, float] | None = None
         pairs = 0
         subset = False
 
@@ -58,12 +62,13 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
             try:
                 return super().__call__(*args, **kwargs)
             finally:
-                self.last_elapsed_s = time.perf_counter() - t0
-                self.total_elapsed_s += self.last_elapsed_s
-                if len(self._embedded) == 2:
+                if len(self._embedded) == 2:  # counted as evaluation time, not training time
                     a, b = (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12) for x in self._embedded)
                     self.last_band = bootstrap_band(self.scores, (a * b).sum(axis=1))
+                    self.last_geometry = geometry(*self._embedded, self.sentences1, self.sentences2, self.scores)
                 self._embedded = []
+                self.last_elapsed_s = time.perf_counter() - t0
+                self.total_elapsed_s += self.last_elapsed_s
 
         def embed_inputs(self, *args, **kwargs):
             out = super().embed_inputs(*args, **kwargs)
@@ -97,8 +102,10 @@ def strip_metrics(metrics: dict[str, float], name: str) -> dict[str, float]:
 
 
 def evaluate_sts(model, split: str = "validation", max_pairs: int | None = None) -> dict[str, float]:
+    """The eight correlation metrics, and the space's alignment, uniformity and anisotropy on the same pairs."""
     evaluator = make_evaluator(split, max_pairs)
-    return strip_metrics(evaluator(model), evaluator.name)
+    metrics = strip_metrics(evaluator(model), evaluator.name)
+    return {**metrics, **(evaluator.last_geometry or {})}
 
 
 def format_table(before: dict[str, float] | None, after: dict[str, float] | None = None) -> str:
@@ -115,3 +122,13 @@ def format_table(before: dict[str, float] | None, after: dict[str, float] | None
             row += "".join(f" {m.get(f'{stat}_{sim}', float('nan')):>9.4f}" for stat in ("pearson", "spearman"))
         lines.append(row)
     return "\n".join(lines)
+
+
+def format_geometry(metrics: dict[str, float | None]) -> str:
+    """alignment / uniformity / anisotropy on one line (what each means in a few words)."""
+    def num(key):
+        v = metrics.get(key)
+        return "n/a" if v is None else f"{v:.4f}"
+
+    return (f"alignment {num('alignment')} (paraphrases' distance², lower = closer) · uniformity "
+            f"{num('uniformity')} (lower = more spread) · anisotropy {num('anisotropy')} (mean cosine)")

@@ -85,7 +85,8 @@ def run_evaluation(config: EvalConfig, ctx: JobContext, store: RunStore) -> Fini
             t0 = time.perf_counter()
             if task.startswith("sts-"):
                 m = evaluate_sts(model, task.removeprefix("sts-"))
-                scores = {"spearman_cosine": m["spearman_cosine"], "pearson_cosine": m["pearson_cosine"]}
+                scores = {k: m.get(k) for k in ("spearman_cosine", "pearson_cosine", "alignment", "uniformity",
+                                                 "anisotropy")}
             else:
                 r = evaluate_banking77(model, route="auto", max_test=config.max_test)
                 scores = {"accuracy": r["accuracy"], "f1": r["f1"], "route": r["route"]}

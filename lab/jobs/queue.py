@@ -21,7 +21,7 @@ from typing import Any
 
 from lab.config import RunConfig
 from lab.errors import NotAllowed, QueueFull
-from lab.events import Eval, Event, Failed, Finished, Log, Stage
+from lab.events import Eval, Event, Failed, Finished, Log, Stage, View
 from lab.jobs.dispatch import run_job
 from lab.jobs.outcome import describe_failure, lower_priority, metrics_of, release_memory
 from lab.store import RunStore
@@ -239,7 +239,7 @@ class JobManager:
             if isinstance(event, Stage):
                 job.message = event.message
             # A new stage changes only what the change-key route carries (status line, stage list): no full poll
-            job.changed(progress_only=isinstance(event, (Log, Eval, Stage)))
+            job.changed(progress_only=isinstance(event, (Log, Eval, Stage, View)))
             self._cv.notify_all()
 
     def _finish(self, job: Job, status: str, message: str, metrics: dict | None = None) -> None:

@@ -28,8 +28,10 @@ class LabCallback(TrainerCallback):
         eval_elapsed_s: Callable[[], float] = lambda: 0.0,
         stage: str = "",
         describe_eval: Callable[[], dict] = dict,
+        watch=None,
     ) -> None:
         self.stage = stage
+        self.watch = watch  # the teaching views' probes (lab/views.Watch), or None
         self.describe_eval = describe_eval  # the evaluator's pair count, subset flag and last bootstrap band
         self.emit = emit
         self.stop = stop
@@ -69,8 +71,12 @@ class LabCallback(TrainerCallback):
         if table:
             self.emit(Eval(step=state.global_step, phase="during", metrics=table, stage=self.stage,
                            **self.describe_eval()))
+        if self.watch is not None:
+            self.watch.evaluate(state.global_step)
 
     def on_step_end(self, args, state, control, **kwargs):
+        if self.watch is not None:
+            self.watch.step(state.global_step)
         if self.stop.is_set():
             control.should_training_stop = True
         return control

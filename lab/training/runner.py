@@ -24,6 +24,7 @@ from lab.losses import LOSSES, BuildContext
 from lab.models import load_model
 from lab.recipes import prepare
 from lab.training.context import JobContext, checkpoint
+from lab.views import Watch
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def evaluate(model, evaluator, ctx: JobContext, *, step: int, phase: str, stage:
     """Run the STS-B evaluator once and emit the result as an Eval event (with its pair count and bootstrap band)."""
     metrics = strip_metrics(evaluator(model), evaluator.name)
     ctx.emit(Eval(step=step, phase=phase, metrics=metrics, elapsed_s=evaluator.last_elapsed_s, stage=stage,
-                  model=label, pairs=evaluator.pairs, subset=subset, band=_finite(evaluator.last_band)))
+                  model=label, pairs=evaluator.pairs, subset=subset, band=_finite(evaluator.last_band),
+                  geometry=evaluator.last_geometry))
     return metrics
 
 
@@ -148,10 +150,10 @@ def evaluate_base(model, evaluator, ctx: JobContext, *, label: str = "", subset:
     if hit is None:
         metrics = evaluate(model, evaluator, ctx, step=0, phase="before", label=label, subset=subset)
         cache.write(key, evaluator.split, evaluator.pairs, metrics, _finite(evaluator.last_band),
-                    evaluator.last_elapsed_s)
+                    evaluator.last_elapsed_s, evaluator.last_geometry)
         return metrics
     ctx.emit(Eval(step=0, phase="before", metrics=hit["metrics"], stage="", model=label, pairs=evaluator.pairs,
-                  subset=subset, band=_finite(hit["band"]), cached=True))
+                  subset=subset, band=_finite(hit["band"]), cached=True, geometry=hit["geometry"]))
     return hit["metrics"]
 
 
@@ -184,11 +186,16 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     eval_steps = config.eval_steps if evaluator is not None else 0
     eval_before_s = evaluator.total_elapsed_s if evaluator is not None else 0.0
     described = {"pairs": evaluator.pairs, "subset": evaluator.subset} if evaluator is not None else None
+    watch = Watch(model, rows, config, ctx.emit, total_steps, stage) if is_main() else None
+
+    def eval_elapsed() -> float:  # evaluations and teaching views: not training time
+        spent = (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0
+        return spent + (watch.elapsed_s if watch is not None else 0.0)
+
     callback = LabCallback(ctx.emit, ctx.stop, total_steps, global_batch,
-                           evaluator.name if evaluator is not None else "",
-                           lambda: (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0,
-                           stage=stage,
-                           describe_eval=lambda: {**described, "band": _finite(evaluator.last_band)}
+                           evaluator.name if evaluator is not None else "", eval_elapsed, stage=stage, watch=watch,
+                           describe_eval=lambda: {**described, "band": _finite(evaluator.last_band),
+                                                  "geometry": evaluator.last_geometry}
                            if described else {})
     with tempfile.TemporaryDirectory(prefix="lab-trainer-") as scratch:
         trainer = SentenceTransformerTrainer(
@@ -203,6 +210,8 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
         ctx.emit(Started(total_steps=total_steps, train_rows=len(rows), row_counts=row_counts or {"used": len(rows)},
                          source=source or {}, device="cuda" if cuda else "cpu", versions=library_versions(),
                          stage=stage))
+        if watch is not None:
+            watch.start()
         t0 = time.perf_counter()
         try:
             trainer.train()
@@ -210,8 +219,9 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
             runtime_s = time.perf_counter() - t0
             steps = trainer.state.global_step
             del trainer, loss
-    eval_s = (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0
-    train_s = max(runtime_s - eval_s, 1e-9)
+    if watch is not None and not ctx.stop.is_set():
+        watch.finish(steps)
+    train_s = max(runtime_s - eval_elapsed(), 1e-9)
     return FitResult(steps, samples_seen(steps, len(rows), global_batch) / train_s, train_s, ctx.stop.is_set())
 
 

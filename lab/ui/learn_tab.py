@@ -133,3 +133,10 @@ def build() -> None:
             gr.HTML(CONTRAST_SVG, elem_classes="lab-svg")
     gr.Markdown(losses_table())
     gr.Markdown(CHARTS)
+    gr.Markdown(views_text(), elem_id="learn-views")
+
+
+def views_text() -> str:
+    """The teaching views as their own modules explain them (a new view appears here with no change to this tab)."""
+    return "## The teaching views (Train tab, under the charts)\n" + "\n".join(
+        f"- **{title}**: {text}" for title, text in service.learn_views())

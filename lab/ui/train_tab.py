@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from lab import service
-from lab.ui import run_view, upload_section
+from lab.ui import run_view, upload_section, views_panel
 from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
 from lab.ui.train_form import (
     input_keys,
@@ -116,6 +116,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                 zip_file = gr.File(label="Model zip", visible=False, interactive=False)
                 code = gr.Code(label="The same training as a plain sentence-transformers script", language="python",
                                visible=False, interactive=False)
+            views_panel.build(demo, job_id, owner)
             with gr.Accordion("Preview: five rows exactly as the loss receives them", open=True):
                 roles_md = gr.Markdown(elem_classes="lab-note")
                 preview_df = gr.Dataframe(interactive=False, wrap=True, elem_id="preview", max_height=320)

@@ -17,9 +17,13 @@ def own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LAB_CACHE_DIR", str(tmp_path / "cache"))
 
 
+GEOMETRY = {"alignment": 0.27, "uniformity": -3.85, "anisotropy": 0.02}
+
+
 def test_a_score_is_kept_by_key_split_and_pairs():
-    cache.write("abc", "validation", 1500, METRICS, 0.012, 3.0)
-    assert cache.read("abc", "validation", 1500) == {"metrics": METRICS, "band": 0.012, "elapsed_s": 3.0}
+    cache.write("abc", "validation", 1500, METRICS, 0.012, 3.0, GEOMETRY)
+    assert cache.read("abc", "validation", 1500) == {"metrics": METRICS, "band": 0.012, "elapsed_s": 3.0,
+                                                     "geometry": GEOMETRY}
     assert cache.read("abc", "validation", 200) is None
     assert cache.read("abc", "test", 1500) is None
     assert cache.read("abd", "validation", 1500) is None
@@ -29,6 +33,8 @@ def test_a_score_is_kept_by_key_split_and_pairs():
     "{not json", json.dumps({"metrics": {"spearman_cosine": 0.5}}),  # half a table
     json.dumps({"metrics": {**METRICS, "spearman_cosine": "NaN"}}),  # not finite
     json.dumps({"metrics": [1, 2]}), json.dumps([1]), "x" * (cache.MAX_FILE_BYTES + 1),
+    json.dumps({"metrics": METRICS, "band": None, "elapsed_s": 1.0}),  # written before geometry: scored again
+    json.dumps({"metrics": METRICS, "geometry": {"alignment": "x"}}),
 ])
 def test_a_broken_or_oversized_cache_file_is_ignored(content):
     cache.write("abc", "validation", 1500, METRICS, None, 1.0)

@@ -1,0 +1,69 @@
+"""The teaching views of the followed run, under its charts in the Train tab: the in-batch similarity matrix (with
+a step slider and a client-side Play button), geometry health, and probe pairs with the ones that moved the wrong
+way. Followed with its own timer, rendered only when the run's view data changed (service.views_key); the figures
+are built once per state and shared by every tab (service.run_views)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from lab import service
+from lab.ui.state import POLL_S, follow
+
+# Play: step the matrix's own slider in the browser (no server call): Plotly.update with each step's arguments.
+PLAY_JS = """
+() => {
+  const gd = document.querySelector('#view-batch .js-plotly-plot');
+  if (!gd || !window.Plotly || !gd.layout.sliders || !gd.layout.sliders.length) return;
+  if (gd.__labPlaying) { clearInterval(gd.__labPlaying); gd.__labPlaying = null; return; }
+  const steps = gd.layout.sliders[0].steps;
+  let i = 0;
+  gd.__labPlaying = setInterval(() => {
+    if (i >= steps.length) { clearInterval(gd.__labPlaying); gd.__labPlaying = null; return; }
+    window.Plotly.update(gd, steps[i].args[0], {...steps[i].args[1], 'sliders[0].active': i});
+    i += 1;
+  }, 600);
+}
+"""
+
+
+def build(demo: gr.Blocks, job_id, owner) -> None:
+    """The panel, created in the current layout, and its follower on `job_id`."""
+    seen = gr.State(None)
+    timer = gr.Timer(2 * POLL_S, active=True)  # always on: a run started elsewhere (Compare, a reload) shows too
+    with gr.Accordion("What the loss does: teaching views", open=True, elem_id="views-box"):
+        empty = gr.Markdown(elem_classes="lab-note", elem_id="views-empty")
+        batch_note = gr.Markdown(elem_classes="lab-note", elem_id="view-batch-note")
+        batch = gr.Plot(show_label=False, elem_id="view-batch", visible=False)
+        play = gr.Button("▶ Play / pause the matrix over training", size="sm", elem_id="view-batch-play",
+                         visible=False)
+        geometry_note = gr.Markdown(elem_classes="lab-note", elem_id="view-geometry-note")
+        geometry = gr.Plot(show_label=False, elem_id="view-geometry", visible=False)
+        probes = gr.Plot(show_label=False, elem_id="view-probes", visible=False)
+        wrong = gr.Dataframe(label="Probe pairs that moved most against their gold score (relative to the mean move)",
+                             interactive=False, wrap=True, visible=False, elem_id="view-wrong-way", max_height=260)
+    outputs = [empty, batch_note, batch, play, geometry_note, geometry, probes, wrong, seen]
+    play.click(None, None, None, js=PLAY_JS)
+    follow(timer, job_id, refresh, [job_id, seen, owner], outputs, api_name="views", owner=owner)
+    demo.load(refresh, [job_id, gr.State(None), owner], outputs, show_progress="hidden", api_visibility="private")
+
+
+def refresh(job_id: str | None, seen: str | None, owner: str | None = None):
+    key = service.views_key(job_id, owner)
+    if key == seen:
+        return (*(gr.skip(),) * 8, seen)
+    v = service.run_views(job_id, owner)
+    fig = v.figures
+    wrong = pd.DataFrame(v.wrong_way)
+    return (
+        v.empty,
+        v.batch_note,
+        gr.Plot(fig.get("batch"), visible=fig.get("batch") is not None),
+        gr.Button(visible=fig.get("batch") is not None),
+        v.geometry_note,
+        gr.Plot(fig.get("geometry"), visible=fig.get("geometry") is not None),
+        gr.Plot(fig.get("probes"), visible=fig.get("probes") is not None),
+        gr.Dataframe(wrong if len(wrong) else None, visible=bool(len(wrong))),
+        v.key,
+    )

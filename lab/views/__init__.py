@@ -1,0 +1,73 @@
+"""Teaching views: what a loss does to a batch and to the embedding space, computed in the training process at
+log and evaluation time, stored with the run as events, and drawn by pure functions (so they replay after the
+run, after a restart and in Compare).
+
+A view is one module here, listed in VIEWS, with:
+- TITLE and LEARN (two or three sentences for the Learn tab);
+- `figure(events)`: the run's events in, a plotly figure out (None: nothing to show for this run); pure;
+- optionally `probe(model, rows, config)`: a probe the trainer calls (`start`, `step`, `evaluate`, `finish`),
+  returning the `data` of a `View` event to store, or None; the probe is None when the view does not apply.
+Geometry needs no probe: the STS-B evaluator measures it on the embeddings it already made (Eval.geometry).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from lab.events import Event, View
+from lab.views import batch, geometry, probes
+
+VIEWS = {"batch": batch, "geometry": geometry, "probes": probes}  # display order
+
+
+class Watch:
+    """The probes of one fit: called by the training callback; each result becomes a `View` event. Its time is
+    kept apart (`elapsed_s`) so the run's samples/s counts training only."""
+
+    def __init__(self, model, rows, config, emit: Callable[[Event], None], total_steps: int, stage: str = ""):
+        self.model, self.emit, self.stage = model, emit, stage
+        self.elapsed_s = 0.0
+        self.probes = {}
+        if config.views:
+            for name, module in VIEWS.items():
+                make = getattr(module, "probe", None)
+                found = make(rows, config, total_steps) if make else None
+                if found is not None:
+                    self.probes[name] = found
+
+    def _call(self, method: str, step: int) -> None:
+        if not self.probes:
+            return
+        t0 = time.perf_counter()
+        was_training = self.model.training
+        try:
+            for name, probe in self.probes.items():
+                data = getattr(probe, method)(self.model, step)
+                if data is not None:
+                    self.emit(View(name=name, step=step, data=data, stage=self.stage))
+        finally:
+            self.model.train(was_training)
+            self.elapsed_s += time.perf_counter() - t0
+
+    def start(self) -> None:
+        self._call("start", 0)
+
+    def step(self, step: int) -> None:
+        self._call("step", step)
+
+    def evaluate(self, step: int) -> None:
+        self._call("evaluate", step)
+
+    def finish(self, step: int) -> None:
+        self._call("finish", step)
+
+
+def figures(events: list[Event]) -> dict[str, object]:
+    """Every view's figure for a run (None where a view has nothing to show)."""
+    return {name: module.figure(events) for name, module in VIEWS.items()}
+
+
+def learn_texts() -> list[tuple[str, str]]:
+    """(title, explanation) of each view, for the Learn tab."""
+    return [(module.TITLE, module.LEARN) for module in VIEWS.values()]
