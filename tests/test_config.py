@@ -49,3 +49,24 @@ def test_unknown_keys_are_refused():
 def test_config_is_frozen():
     with pytest.raises(AttributeError):
         RunConfig().batch_size = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("pairs, message", [
+    ("A | B", r"a list of \[sentence, sentence\] pairs"),
+    ([["only one"]], "two non-empty sentences"),
+    ([["a", "  "]], "two non-empty sentences"),
+    ([["a", 3]], "two non-empty sentences"),
+    ([["a", "b"]] * 9, "at most 8 pairs"),
+    ([["a", "x" * 301]], "at most 300 characters"),
+])
+def test_probe_pairs_are_checked(pairs, message):
+    with pytest.raises(ConfigError, match=message):
+        RunConfig(probe_pairs=pairs)
+
+
+def test_probe_pairs_round_trip_through_the_saved_config():
+    config = RunConfig(probe_pairs=[[" A cat. ", "A kitten."]], views=False)
+    assert config.probe_pairs == (("A cat.", "A kitten."),)
+    assert RunConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ConfigError, match="views must be true or false"):
+        RunConfig(views="yes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lab.config import RunConfig
+from lab.config import MAX_PROBE_PAIRS, RunConfig
 from lab.errors import ConfigError
 from lab.models import check_matryoshka, check_model
 from lab.service.choices import loss_knobs, recipe_knobs
@@ -84,6 +84,8 @@ def build_config(
             matryoshka_dims=dims,
             data_source=str(f["data_source"]),
             label=str(f.get("label") or "").strip(),
+            views=bool(f.get("views", True)),
+            probe_pairs=parse_probe_pairs(f.get("probe_pairs")),
         )
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
@@ -91,3 +93,25 @@ def build_config(
         raise ConfigError(f"A setting is not a valid number: {exc}") from None
     check_matryoshka(check_model(config.model), config.matryoshka_dims)
     return config
+
+
+def parse_probe_pairs(text: Any) -> tuple[tuple[str, str], ...]:
+    """The form's probe pairs: one pair per line, its two sentences separated by "|"; blank lines ignored."""
+    if text is None or isinstance(text, list | tuple):
+        return tuple(text or ())
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    if len(lines) > MAX_PROBE_PAIRS:
+        raise ConfigError(f"Probe pairs: at most {MAX_PROBE_PAIRS} lines, got {len(lines)}.")
+    pairs = []
+    for i, line in enumerate(lines, 1):
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(f"Probe pairs, line {i}: two sentences separated by |, e.g. "
+                              "'A man plays guitar. | Someone makes music.'")
+        pairs.append((parts[0], parts[1]))
+    return tuple(pairs)
+
+
+def probe_pairs_text(pairs: Any) -> str:
+    """A config's probe pairs as the form shows them."""
+    return "\n".join(f"{a} | {b}" for a, b in (pairs or ()))

@@ -30,6 +30,8 @@ DEFAULT_FORM: dict[str, Any] = {
     "matryoshka_dims": "",
     "label": "",
     "group_by_length": True,
+    "views": True,
+    "probe_pairs": "",
 }
 
 

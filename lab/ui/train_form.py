@@ -14,7 +14,7 @@ from lab import service
 # The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
 FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
              "seed", "eval_steps", "logging_steps", "eval_max_pairs", "label", "pooling", "max_seq_length",
-             "eval_split", "data_source", "matryoshka_dims", "group_by_length", "upload_id")
+             "eval_split", "data_source", "matryoshka_dims", "group_by_length", "upload_id", "views", "probe_pairs")
 
 
 def knob_keys() -> tuple[str, ...]:

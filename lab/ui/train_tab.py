@@ -95,6 +95,10 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                 form["group_by_length"] = gr.Checkbox(
                     d["group_by_length"], label="Batch texts of similar length (less padding, faster on CPU)")
                 form["label"] = gr.Textbox("", label="Run label (optional)", max_lines=1, placeholder="e.g. lr 1e-4")
+                form["views"] = gr.Checkbox(d["views"], label="Teaching views (batch matrix, probe pairs; ≈ free)")
+                form["probe_pairs"] = gr.Textbox(
+                    d["probe_pairs"], label="Your probe pairs (optional): one per line, two sentences split by |",
+                    lines=2, max_lines=8, placeholder="A man plays the guitar. | Someone is making music.")
 
         # --- right: the live view -----------------------------------------------------------------------
         with gr.Column(scale=7, min_width=420):

@@ -96,9 +96,17 @@ def test_train_json_contract_and_runs_listing(tmp_path):
 
     evaluated = run_cli("eval", "--model", summary["run_id"], "--json", runs_dir=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    assert json.loads(evaluated.stdout.strip().splitlines()[-1])["metrics"]["spearman_cosine"] == pytest.approx(
-        summary["metrics_after"]["spearman_cosine"], abs=1e-6
-    )
+    metrics = json.loads(evaluated.stdout.strip().splitlines()[-1])["metrics"]
+    assert metrics["spearman_cosine"] == pytest.approx(summary["metrics_after"]["spearman_cosine"], abs=1e-6)
+    # the space's geometry beside the STS-B metrics, as the run measured it on the same whole split after training
+    from lab.events import Eval
+    from lab.store import RunStore
+
+    after = [e for e in RunStore(tmp_path).load(summary["run_id"]).events
+             if isinstance(e, Eval) and e.phase == "after" and not e.subset][-1]
+    for key in ("alignment", "uniformity"):
+        assert metrics[key] == pytest.approx(after.geometry[key], abs=1e-4)
+    assert 0 <= metrics["alignment"] <= 4 and metrics["uniformity"] < 0 and "uniformity" in evaluated.stdout
 
 
 @pytest.mark.slow
