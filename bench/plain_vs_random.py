@@ -25,7 +25,10 @@ def main() -> None:
     parser.add_argument("--epochs", default="2,4")
     parser.add_argument("--bases", default="tiny-bert,lab-plain-bert")
     parser.add_argument("--name", default="plain_vs_random")
+    parser.add_argument("--plain-dir", default="", help="another pretraining of lab-plain-bert (pretrain.py --out)")
     args = parser.parse_args()
+    if args.plain_dir:
+        os.environ["LAB_PLAIN_MODEL_DIR"] = args.plain_dir
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["LAB_RUNS_DIR"] = tempfile.mkdtemp(prefix="lab-bench-plain-")
     sys.path.insert(0, str(ROOT))

@@ -22,8 +22,9 @@ def cache_dir() -> Path:
 
 
 def plain_model_dir() -> Path:
-    """The plain BERT the lab pretrained with masked-language modelling (scripts/pretrain/), shipped in assets/."""
-    return ASSETS_DIR / "models" / "lab-plain-bert"
+    """The plain BERT the lab pretrained with masked-language modelling (scripts/pretrain/), shipped in assets/;
+    `LAB_PLAIN_MODEL_DIR` points 'lab-plain-bert' at another pretraining of it (scripts/pretrain/pretrain.py --out)."""
+    return Path(os.environ.get("LAB_PLAIN_MODEL_DIR") or ASSETS_DIR / "models" / "lab-plain-bert")
 
 
 def bundled_model_dir() -> Path:

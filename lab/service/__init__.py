@@ -50,12 +50,13 @@ from lab.service.presets import DEFAULT_FORM, PRESETS
 from lab.service.previews import Preview, estimate, plan_text, preview
 from lab.service.runs import all_runs_live_first, has_model, leaderboard, list_runs, load_run, my_runs
 from lab.service.sharing import export_script, export_zip, push_to_hub
-from lab.service.views import RunViews, learn_views, run_views, views_key
+from lab.service.views import RunViews, learn_views, map_at, run_views, views_key
 from lab.service.warmup import WARMUP, Warmup
 
 __all__ = [
     "RunViews",
     "learn_views",
+    "map_at",
     "run_views",
     "views_key",
     "DEFAULT_FORM",

@@ -11,7 +11,7 @@ from typing import Any
 
 from lab import views
 from lab.events import Eval, Event, View
-from lab.service.live import snapshot
+from lab.service.live import snapshot, store
 
 _cache: collections.OrderedDict[tuple, RunViews] = collections.OrderedDict()
 _lock = threading.Lock()
@@ -47,7 +47,7 @@ def run_views(run_id: str | None, owner: str | None = None) -> RunViews:
     with _lock:
         if key in _cache:
             return _cache[key]
-    built = _build(key, list(snap.events), snap.config, snap.status)
+    built = _build(key, list(snap.events), snap.config, snap.status, store().run_dir(snap.run_id) / "views")
     with _lock:
         _cache[key] = built
         while len(_cache) > 32:
@@ -55,8 +55,8 @@ def run_views(run_id: str | None, owner: str | None = None) -> RunViews:
     return built
 
 
-def _build(key: str, events: list[Event], config: dict, status: str) -> RunViews:
-    figures = views.figures(events)
+def _build(key: str, events: list[Event], config: dict, status: str, folder) -> RunViews:
+    figures = views.figures(events, folder)
     empty = ""
     if not any(f is not None for f in figures.values()):
         empty = ("The views appear with the run's first snapshot." if status in ("queued", "running") else
@@ -84,3 +84,11 @@ def batch_note(events: list[Event], config: dict) -> str:
 def learn_views() -> list[tuple[str, str]]:
     """(title, two or three sentences) per teaching view, for the Learn tab."""
     return views.learn_texts()
+
+
+def map_at(run_id: str | None, step: float | None, owner: str | None = None):
+    """The embedding map showing the snapshot nearest to `step` (a click on the loss curve), or None."""
+    snap = snapshot(run_id, owner)
+    if snap is None or step is None:
+        return None
+    return views.embedding_map.figure(list(snap.events), store().run_dir(snap.run_id) / "views", active=int(step))

@@ -186,7 +186,7 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     eval_steps = config.eval_steps if evaluator is not None else 0
     eval_before_s = evaluator.total_elapsed_s if evaluator is not None else 0.0
     described = {"pairs": evaluator.pairs, "subset": evaluator.subset} if evaluator is not None else None
-    watch = Watch(model, rows, config, ctx.emit, total_steps, stage) if is_main() else None
+    watch = Watch(model, rows, config, ctx.emit, total_steps, stage, ctx.run_dir / "views") if is_main() else None
 
     def eval_elapsed() -> float:  # evaluations and teaching views: not training time
         spent = (evaluator.total_elapsed_s - eval_before_s) if evaluator is not None else 0.0

@@ -120,7 +120,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                 zip_file = gr.File(label="Model zip", visible=False, interactive=False)
                 code = gr.Code(label="The same training as a plain sentence-transformers script", language="python",
                                visible=False, interactive=False)
-            views_panel.build(demo, job_id, owner)
+            panel = views_panel.build(demo, job_id, owner)
             with gr.Accordion("Preview: five rows exactly as the loss receives them", open=True):
                 roles_md = gr.Markdown(elem_classes="lab-note")
                 preview_df = gr.Dataframe(interactive=False, wrap=True, elem_id="preview", max_height=320)
@@ -163,6 +163,8 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
     follow(timer, job_id, run_view.poll, [job_id, seen, owner], [*outputs, timer, seen], api_name="poll",
            progress=progress, owner=owner)
     view["cancel"].click(cancel, [job_id, owner], view["status"], queue=False, api_name="cancel")
+    view["loss"].select(views_panel.jump, [job_id, owner], panel["map"], concurrency_limit=None,
+                        show_progress="hidden", api_visibility="private")
     demo.load(run_view.poll, [job_id, gr.State(None), owner], [*outputs, timer, seen], show_progress="hidden",
               api_visibility="private")
     zip_btn.click(export_zip, [job_id, owner], zip_file, concurrency_limit=4, api_name="export_zip")

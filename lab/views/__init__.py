@@ -4,9 +4,11 @@ run, after a restart and in Compare).
 
 A view is one module here, listed in VIEWS, with:
 - TITLE and LEARN (two or three sentences for the Learn tab);
-- `figure(events)`: the run's events in, a plotly figure out (None: nothing to show for this run); pure;
-- optionally `probe(model, rows, config)`: a probe the trainer calls (`start`, `step`, `evaluate`, `finish`),
-  returning the `data` of a `View` event to store, or None; the probe is None when the view does not apply.
+- `figure(events, folder)`: the run's events (and its `views/` folder, for a view that keeps arrays beside the
+  event log) in, a plotly figure out (None: nothing to show for this run);
+- optionally `probe(rows, config, total_steps, folder, stage)`: a probe the trainer calls (`start`, `step`,
+  `evaluate`, `finish` with the model and step), each returning the `data` of a `View` event to store, or None;
+  the factory returns None when the view does not apply to the run.
 Geometry needs no probe: the STS-B evaluator measures it on the embeddings it already made (Eval.geometry).
 """
 
@@ -14,25 +16,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from lab.events import Event, View
-from lab.views import batch, geometry, probes
+from lab.views import batch, embedding_map, geometry, probes
 
-VIEWS = {"batch": batch, "geometry": geometry, "probes": probes}  # display order
+VIEWS = {"batch": batch, "geometry": geometry, "probes": probes, "map": embedding_map}  # display order
 
 
 class Watch:
     """The probes of one fit: called by the training callback; each result becomes a `View` event. Its time is
     kept apart (`elapsed_s`) so the run's samples/s counts training only."""
 
-    def __init__(self, model, rows, config, emit: Callable[[Event], None], total_steps: int, stage: str = ""):
+    def __init__(self, model, rows, config, emit: Callable[[Event], None], total_steps: int, stage: str = "",
+                 folder: Path | None = None):
         self.model, self.emit, self.stage = model, emit, stage
         self.elapsed_s = 0.0
         self.probes = {}
         if config.views:
             for name, module in VIEWS.items():
                 make = getattr(module, "probe", None)
-                found = make(rows, config, total_steps) if make else None
+                found = make(rows, config, total_steps, folder=folder, stage=stage) if make else None
                 if found is not None:
                     self.probes[name] = found
 
@@ -63,9 +67,9 @@ class Watch:
         self._call("finish", step)
 
 
-def figures(events: list[Event]) -> dict[str, object]:
-    """Every view's figure for a run (None where a view has nothing to show)."""
-    return {name: module.figure(events) for name, module in VIEWS.items()}
+def figures(events: list[Event], folder: Path | None = None) -> dict[str, object]:
+    """Every view's figure for a run (None where a view has nothing to show); `folder`: the run's views/ folder."""
+    return {name: module.figure(events, folder) for name, module in VIEWS.items()}
 
 
 def learn_texts() -> list[tuple[str, str]]:

@@ -113,7 +113,7 @@ class Probe:
         return self._snapshot(model, step) if step != self.last else None
 
 
-def probe(rows, config, total_steps: int) -> Probe | None:
+def probe(rows, config, total_steps: int, **_) -> Probe | None:
     if not applies(config.loss):
         return None
     picked = watch_rows(rows, config.batch_size, config.seed)
@@ -137,7 +137,7 @@ def snapshots(events: list[Event]) -> tuple[dict[str, Any], list[tuple[int, dict
     return head, [(v.step, v.data) for v in views]
 
 
-def figure(events: list[Event]):
+def figure(events: list[Event], folder=None):
     """A heatmap with a step slider (each step's matrix and its row-wise softmax on hover)."""
     head, shots = snapshots(events)
     if not shots or not head:

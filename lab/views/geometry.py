@@ -36,7 +36,7 @@ def points(events: list[Event]) -> tuple[list[dict[str, Any]], list[dict[str, An
     return [row(e) for e in curve], [row(e) for e in whole]
 
 
-def figure(events: list[Event]):
+def figure(events: list[Event], folder=None):
     curve, whole = points(events)
     if not curve:
         return None

@@ -72,7 +72,7 @@ class Probe:
         return {"cos": self._cosines(model), "phase": "after"}
 
 
-def probe(rows, config, total_steps: int) -> Probe:
+def probe(rows, config, total_steps: int, **_) -> Probe:
     pairs: list[tuple[str, str, float | None]] = list(sts_sample())
     pairs += [(a, b, None) for a, b in config.probe_pairs]
     return Probe(pairs)
@@ -121,7 +121,7 @@ def wrong_way(events: list[Event], top: int = 5) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: -r["against the drift"])[:top]
 
 
-def figure(events: list[Event]):
+def figure(events: list[Event], folder=None):
     pairs, steps, cos = series(events)
     if not steps:
         return None

@@ -114,7 +114,48 @@ def test_the_views_replay_from_the_store(runs):
     run_id, _, events = runs["on"]
     stored = runs["store"].load(run_id).events
     assert [e.to_dict() for e in stored if isinstance(e, View)] == [e.to_dict() for e in events if isinstance(e, View)]
-    figures = views.figures(list(stored))
+    figures = views.figures(list(stored), runs["store"].run_dir(run_id) / "views")
     assert all(f is not None for f in figures.values())
     slider = figures["batch"].layout.sliders[0]
     assert [s.label for s in slider.steps] == [str(s) for s, _ in views.batch.snapshots(events)[1]]
+
+
+def test_the_map_keeps_each_snapshot_beside_the_run_and_draws_one_projection(runs):
+    run_id, _, events = runs["on"]
+    folder = runs["store"].run_dir(run_id) / "views"
+    sample, steps, stack = views.embedding_map.snapshots(events, folder)
+    evals = sorted({e.step for e in events if isinstance(e, Eval) and e.phase == "during"})
+    assert steps[0] == 0 and set(evals) <= set(steps) and steps[-1] == events[-1].steps
+    n = len(views.embedding_map.texts(sample))
+    assert stack.shape[:2] == (len(steps), n) and len(sample["pairs"]) == 30 and len(sample["banking"]) == 48
+    # the final snapshot is the saved model's embedding of the sample (float16 on disk)
+    model = _model(runs["store"], run_id)
+    emb = np.asarray(model.encode(views.embedding_map.texts(sample)))
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    np.testing.assert_allclose(stack[-1], emb, atol=2e-3)
+    fig = views.embedding_map.figure(events, folder)
+    assert [s.label for s in fig.layout.sliders[0].steps] == [str(s) for s in steps]
+    # one projection for all snapshots: the slider's coordinates are the joint PCA's, snapshot by snapshot
+    xy = views.embedding_map.joint_projection(stack)
+    first_intent = fig.data[len(views.embedding_map.BANDS)]
+    intent = sorted({b["intent"] for b in sample["banking"]})[0]
+    rows = [2 * 30 + j for j, b in enumerate(sample["banking"]) if b["intent"] == intent]
+    np.testing.assert_allclose(first_intent.x, xy[-1, rows, 0], atol=1e-9)
+    # a jump to a step shows the nearest snapshot
+    jumped = views.embedding_map.figure(events, folder, active=steps[1] + 0.4)
+    assert jumped.layout.sliders[0].active == 1
+
+
+def test_the_map_reads_only_its_own_well_formed_files(runs, tmp_path):
+    from dataclasses import replace
+
+    run_id, _, events = runs["on"]
+    folder = runs["store"].run_dir(run_id) / "views"
+    maps = [e for e in events if isinstance(e, View) and e.name == "map"]
+    evil = [replace(maps[0])] + [replace(e, data={**e.data, "file": "../../config.json"}) for e in maps[1:2]]
+    (tmp_path / "map-000001.npy").write_bytes(b"\x93NUMPY not really")
+    broken = [replace(e, data={**e.data, "file": "map-000001.npy"}) for e in maps[2:3]]
+    _, steps, _ = views.embedding_map.snapshots(evil + broken, folder)
+    assert steps == [0]  # the path outside views/ is refused by name; the broken file is elsewhere, so missing
+    _, steps, _ = views.embedding_map.snapshots(maps[:1] + broken, tmp_path)
+    assert steps == []  # the base file is not in tmp_path, the broken one does not parse
