@@ -93,12 +93,26 @@ def main() -> int:
             page.locator("#start").click()
             expect(page.locator("#status")).not_to_contain_text("Done", timeout=30_000)
             expect(page.locator("#status")).to_contain_text("Done", timeout=600_000)
+            # its teaching views (a from-scratch MNRL run shows them best)
+            expect(page.locator("#view-map .js-plotly-plot")).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(2000)
+            for name in ("batch", "geometry", "probes", "map"):
+                page.locator(f"#view-{name}").screenshot(path=str(out / f"views-{name}.png"))
 
             page.get_by_role("tab", name="Compare").click()
             expect(page.locator("#runs-table")).to_contain_text("tiny-bert", timeout=30_000)
             expect(page.locator("#runs-table")).not_to_contain_text("running", timeout=30_000)
             page.wait_for_timeout(2500)
             page.screenshot(path=str(out / "compare.png"), full_page=True)
+            # a loss duel from run A (the tiny-bert run): MNRL vs Softmax
+            page.locator("#duel-box").get_by_text("Loss duel").first.click()
+            page.locator("#duel-losses .token").filter(has_text="cosine").locator(".token-remove").click()
+            pick(page, "duel-losses", "softmax")
+            page.keyboard.press("Escape")
+            page.locator("#duel-start").click()
+            expect(page.locator("#duel-text")).to_contain_text("placed right by both", timeout=900_000)
+            page.wait_for_timeout(2000)
+            page.locator("#duel-box").screenshot(path=str(out / "duel.png"))
 
             page.get_by_role("tab", name="Explore").click()
             page.wait_for_timeout(1500)

@@ -6,6 +6,7 @@ One module per kind of view (curves, status, compare, tables, figures); this pac
 
 from __future__ import annotations
 
+from lab.charts import duel
 from lab.charts.compare import (
     RELATIVE_LOSS,
     RUN_COLUMNS,
@@ -40,6 +41,7 @@ from lab.charts.tables import EVAL_TASK_COLUMNS, chart_frame, evaluation_frame, 
 
 __all__ = [
     "EVAL_COLUMNS",
+    "duel",
     "EVAL_TASK_COLUMNS",
     "LOSS_COLUMNS",
     "MAX_POINTS",

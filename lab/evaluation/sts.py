@@ -53,6 +53,7 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
         total_elapsed_s = 0.0
         last_band = float("nan")
         last_geometry: dict[str, float] | None = None
+        last_cosines = None
         pairs = 0
         subset = False
 
@@ -64,7 +65,8 @@ def make_evaluator(split: str = "validation", max_pairs: int | None = None, batc
             finally:
                 if len(self._embedded) == 2:  # counted as evaluation time, not training time
                     a, b = (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12) for x in self._embedded)
-                    self.last_band = bootstrap_band(self.scores, (a * b).sum(axis=1))
+                    self.last_cosines = (a * b).sum(axis=1)  # per pair, in the evaluator's order
+                    self.last_band = bootstrap_band(self.scores, self.last_cosines)
                     self.last_geometry = geometry(*self._embedded, self.sentences1, self.sentences2, self.scores)
                 self._embedded = []
                 self.last_elapsed_s = time.perf_counter() - t0

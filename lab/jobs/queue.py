@@ -87,8 +87,12 @@ class JobManager:
 
     # --- API used by the CLI and the UI --------------------------------------------------------
     def submit(self, config: RunConfig, owner: str = "") -> str:
+        return self.submit_all([config], owner)[0]
+
+    def submit_all(self, configs: list[RunConfig], owner: str = "") -> list[str]:
+        """Queue runs together (a loss duel), all or none: for an owner's waiting limit they are one request."""
         with self._cv:
-            if len(self._queue) >= self.max_queue:
+            if len(self._queue) + len(configs) > self.max_queue:
                 raise QueueFull(f"The training queue is full ({self.max_queue} waiting). Try again later.")
             waiting = sum(1 for rid in self._queue if self._jobs[rid].owner == owner)
             if owner and self.max_waiting_per_owner and waiting >= self.max_waiting_per_owner:
@@ -96,12 +100,13 @@ class JobManager:
                     f"You already have {waiting} run(s) waiting in the queue (limit {self.max_waiting_per_owner}). "
                     "Wait for it to start, or cancel it."
                 )
-            run_id = secrets.token_hex(12)
-            self.store.create(run_id, config.to_dict(), owner=owner, label=config.label)
-            self._jobs[run_id] = Job(run_id, config, owner)
-            self._queue.append(run_id)
+            run_ids = [secrets.token_hex(12) for _ in configs]
+            for run_id, config in zip(run_ids, configs, strict=True):
+                self.store.create(run_id, config.to_dict(), owner=owner, label=config.label)
+                self._jobs[run_id] = Job(run_id, config, owner)
+                self._queue.append(run_id)
             self._cv.notify_all()
-        return run_id
+        return run_ids
 
     def cancel(self, run_id: str, owner: str | None = None, admin: bool = False) -> bool:
         """Ask a queued or running job to stop. False if there is no such live job.

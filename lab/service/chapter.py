@@ -9,6 +9,7 @@ after the same MNRL fine-tuning. Used by `python -m lab chapter` and the app's p
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class Size:
     common: dict[str, Any]  # settings of every from-scratch run
     finetune: dict[str, Any]  # MiniLM's fine-tuning: a fine-tuning rate, and the rows that fit the same time
     banking77_max_test: int | None
+    caveat: str = ""  # what this size cannot show, measured
 
 
 SIZE: dict[str, Size] = {
@@ -52,7 +54,10 @@ SIZE: dict[str, Size] = {
     "cpu": Size("lab-plain-bert", "CPU: lab-plain-bert (4.4M params, MLM-pretrained by the lab), bundled NLI "
                 "(MNLI + SNLI validation), 2 epochs, batch 32, lr 1e-3",
                 {"epochs": 2.0, "batch_size": 32, "lr": 1e-3, "max_train_samples": None, "data_source": "offline"},
-                {"epochs": 1.0, "lr": 2e-5, "max_train_samples": 1024}, 770),
+                {"epochs": 1.0, "lr": 2e-5, "max_train_samples": 1024}, 770,
+                "at this size pretraining does not pay: the lab's 4.4M-parameter base ends level with random weights "
+                "after MNRL (more MLM steps moved it +0.003 per doubling: bench/results/pretrain.md); the GPU size "
+                "shows the chapter's gap"),
     # A GPU with the Hub: the chapter's own sizes.
     "gpu": Size("bert-base-uncased", "GPU: bert-base-uncased, 50,000 MNLI train pairs from the Hub, 1 epoch, batch "
                 "32, lr 2e-5 (the chapter's)",
@@ -148,6 +153,8 @@ def text_table(rows: list[dict[str, Any]], size: str) -> str:
                          f"{num(r['banking77_accuracy']):>7}")
     lines += ["", f"the lab: {SIZE[size].describe}", PUBLISHED + "; MiniLM 0.867 pretrained, 0.848 fine-tuned",
               "STS-B validation spearman_cosine, whole split (1,500 pairs)."]
+    if SIZE[size].caveat:
+        lines += textwrap.wrap(f"note: {SIZE[size].caveat}.", width=110, subsequent_indent="      ")
     return "\n".join(lines)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from lab import views
 from lab.events import Eval, Event, View
+from lab.service.duel import LEARN as DUEL_LEARN
+from lab.service.duel import TITLE as DUEL_TITLE
 from lab.service.live import snapshot, store
 
 _cache: collections.OrderedDict[tuple, RunViews] = collections.OrderedDict()
@@ -82,8 +84,8 @@ def batch_note(events: list[Event], config: dict) -> str:
 
 
 def learn_views() -> list[tuple[str, str]]:
-    """(title, two or three sentences) per teaching view, for the Learn tab."""
-    return views.learn_texts()
+    """(title, two or three sentences) per teaching view, for the Learn tab (the duel's last)."""
+    return [*views.learn_texts(), (DUEL_TITLE, DUEL_LEARN)]
 
 
 def map_at(run_id: str | None, step: float | None, owner: str | None = None):

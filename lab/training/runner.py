@@ -24,7 +24,7 @@ from lab.losses import LOSSES, BuildContext
 from lab.models import load_model
 from lab.recipes import prepare
 from lab.training.context import JobContext, checkpoint
-from lab.views import Watch
+from lab.views import Watch, pair_scores
 
 
 @dataclass(frozen=True)
@@ -275,6 +275,8 @@ def run_training(config: RunConfig, ctx: JobContext) -> Finished:
             if subset:
                 evaluate(model, live, ctx, step=result.steps, phase="after", subset=True)
             after = evaluate(model, whole, ctx, step=result.steps, phase="after")
+            if config.views and (scored := pair_scores(whole, result.steps)) is not None:
+                ctx.emit(scored)
 
         # 6. Save the model as a standard sentence-transformers folder (with its model card).
         ctx.emit(Stage(name="save", message="Saving the model"))

@@ -10,6 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from lab import charts, service
+from lab.ui import duel_section
 from lab.ui.state import user_errors
 
 
@@ -36,7 +37,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
                       elem_id="chapter-box"):
         gr.Markdown("Queues the chapter's comparison for the whole room (one set per server): Softmax, Cosine and MNRL "
                     "from a plain pretrained BERT, MNRL from random weights and MNRL fine-tuning MiniLM, plus the "
-                    "Softmax model's Banking77 score. About 20 minutes on 2 CPU cores; the runs join the overlay "
+                    "Softmax model's Banking77 score. About 5 minutes on 2 quiet CPU cores; the runs join the overlay "
                     "above as they finish.", elem_classes="lab-note")
         chapter_btn = gr.Button("▶ Reproduce the chapter (CPU size)", size="sm", elem_id="chapter-start")
         chapter_md = gr.Markdown(elem_id="chapter-table")
@@ -62,6 +63,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
             private = gr.Checkbox(True, label="Private repository")
         push_btn = gr.Button("⇪ Push to the Hub", size="sm")
         push_md = gr.Markdown(elem_id="push-result")
+    duel_section.build(run_a, owner, tab)
 
     outs = [table, picked, run_a, run_b, mine]
     refresh.click(runs, [picked, owner], outs, concurrency_limit=None, api_name="runs")

@@ -75,3 +75,12 @@ def figures(events: list[Event], folder: Path | None = None) -> dict[str, object
 def learn_texts() -> list[tuple[str, str]]:
     """(title, explanation) of each view, for the Learn tab."""
     return [(module.TITLE, module.LEARN) for module in VIEWS.values()]
+
+
+def pair_scores(evaluator, step: int, stage: str = "") -> View | None:
+    """The final model's cosine for every STS-B pair of a whole-split evaluation: what a loss duel compares pair by
+    pair (which pairs one loss gets right and the other does not)."""
+    if evaluator.last_cosines is None or evaluator.subset:
+        return None
+    return View(name="pairs", step=step, stage=stage,
+                data={"split": evaluator.split, "cos": [round(float(c), 4) for c in evaluator.last_cosines]})

@@ -165,3 +165,20 @@ def test_per_owner_waiting_limit_and_owner_only_cancel(tmp_path):
     finally:
         runner.release.set()
         manager.close()
+
+
+def test_a_group_of_runs_queues_as_one_request_all_or_none(tmp_path):
+    runner = FakeRunner()
+    manager = JobManager(RunStore(tmp_path), runner=runner, max_queue=4, max_waiting_per_owner=1)
+    try:
+        ids = manager.submit_all([_config("a"), _config("b"), _config("c")], owner="alice")
+        assert len(set(ids)) == 3
+        _wait_status(manager, ids[0], "running")
+        with pytest.raises(QueueFull, match="already have 2 run"):
+            manager.submit_all([_config("d"), _config("e")], owner="alice")  # her group still waits
+        with pytest.raises(QueueFull, match="queue is full"):
+            manager.submit_all([_config("f"), _config("g"), _config("h")], owner="bob")  # 2 + 3 > 4: none queued
+        assert len([r for r in manager.store.list_runs()]) == 3
+    finally:
+        runner.release.set()
+        manager.close()
