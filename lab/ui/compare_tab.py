@@ -51,8 +51,12 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     with gr.Row():
         zip_btn = gr.Button("⬇ Download run A's model (.zip)", size="sm")
         code_btn = gr.Button("</> Show run A's training code", size="sm")
+        share_btn = gr.Button("🔗 Share run A (link and YAML)", size="sm", elem_id="share-a")
     zip_file = gr.File(label="Model zip", visible=False, interactive=False)
     code = gr.Code(language="python", visible=False, interactive=False, label="Training script for run A")
+    share_md = gr.Markdown(elem_id="share-link", elem_classes="lab-note")
+    share_yaml = gr.Code(language="yaml", visible=False, interactive=False, label="Run A as an experiment (YAML)",
+                         elem_id="share-yaml")
     with gr.Accordion("Push run A's model to the Hugging Face Hub", open=False):
         with gr.Row():
             repo_id = gr.Textbox(label="Repository id", placeholder="your-name/my-embedder", max_lines=1,
@@ -87,6 +91,7 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     chapter_timer.tick(chapter_view, None, chapter_out, concurrency_limit=None, show_progress="hidden",
                        api_visibility="private").then(overlay, **redraw).then(overlay_colors, **redraw)
     code_btn.click(show_code, [run_a, owner], code, concurrency_limit=None, api_visibility="private")
+    share_btn.click(share, [run_a, owner], [share_md, share_yaml], concurrency_limit=None, api_visibility="private")
 
 
 def runs(picked: list[str] | None, owner: str | None = None):
@@ -193,3 +198,15 @@ def push(run_id: str | None, repo_id: str, token: str, private: bool, owner: str
     except service.PublishError as exc:
         return f"**Not pushed**: {exc}"
     return f"**Pushed**: [{url}]({url})"
+
+
+@user_errors
+def share(run_id: str | None, owner: str | None = None):
+    """Run A as a link that fills the Train form, and as YAML with the versions it ran on."""
+    found = service.experiment.of_run(run_id, owner)
+    link = service.experiment.to_link(found)
+    note = (f"[Open this link]({link}) (right-click → copy) to get run A's settings in the Train tab, on this or "
+            "any Contrastive Lab; or paste the YAML into the Train tab's 'Load an experiment'.")
+    if found.get("note"):
+        note += f" Note: {found['note']}."
+    return note, gr.Code(service.experiment.to_yaml(found), visible=True)

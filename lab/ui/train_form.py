@@ -10,6 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from lab import service
+from lab.ui.state import user_errors
 
 # The form's fields, named once: each key is a RunConfig field (or `hub_id`, which overrides `model`).
 FORM_KEYS = ("model", "hub_id", "recipe", "loss", "max_train_samples", "epochs", "batch_size", "lr", "warmup_ratio",
@@ -78,8 +79,12 @@ def on_load():
     return [*_form_updates(values, since=since), *notes]
 
 
-def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -> list[Any]:
-    """The form (in `form_inputs` order) set to `values`; with `since`, skipping what `since` already had."""
+def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None,
+                  knob_values: dict[str, Any] | None = None,
+                  recipe_knob_values: dict[str, Any] | None = None) -> list[Any]:
+    """The form (in `form_inputs` order) set to `values`; with `since`, skipping what `since` already had; knobs at
+    their defaults unless `knob_values` / `recipe_knob_values` give them (an experiment's)."""
+    knob_values, recipe_knob_values = knob_values or {}, recipe_knob_values or {}
 
     def same(*keys: str) -> bool:
         return since is not None and all(values.get(k, "") == since.get(k, "") for k in keys)
@@ -96,10 +101,11 @@ def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None) -
             out.append(values.get(key, ""))
     for key in knob_keys():
         out.append(gr.skip() if same("loss") else
-                   gr.Number(value=service.knob_info(key)[0], visible=key in service.loss_knobs(values["loss"])))
+                   gr.Number(value=knob_values.get(key, service.knob_info(key)[0]),
+                             visible=key in service.loss_knobs(values["loss"])))
     for key in recipe_knob_keys():
         out.append(gr.skip() if same("recipe") else
-                   gr.Number(value=service.recipe_knob_info(key)[0],
+                   gr.Number(value=recipe_knob_values.get(key, service.recipe_knob_info(key)[0]),
                              visible=key in service.recipe_knobs(values["recipe"])))
     return out
 
@@ -131,3 +137,36 @@ def plan_preview(owner: str | None, **values: Any):
     widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
     return (service.plan_text(config, prev.available_rows), prev.roles, gr.Dataframe(prev.rows, column_widths=widths),
             f"Source: {prev.source}")
+
+
+def _experiment(loaded) -> list[Any]:
+    """The whole form and its notes set to an experiment's config, and a note with what it is and its traps."""
+    config, warnings = loaded
+    values, knobs, rknobs = service.experiment.form_values(config)
+    note = [f"**Loaded an experiment**: {config.model} · {config.recipe} · {config.loss}, seed {config.seed}. "
+            "Start reproduces it."]
+    if warnings:
+        note += ["**Before you compare numbers**:", *[f"- {w}" for w in warnings]]
+    return [*_form_updates(values, knob_values=knobs, recipe_knob_values=rknobs), service.recipe_text(config.recipe),
+            loss_text(config.loss), "\n".join(note)]
+
+
+@user_errors
+def load_experiment(text: str):
+    """The Train tab's "Load an experiment": pasted YAML (or a whole link) fills the form."""
+    text = (text or "").strip()
+    if "?experiment=" in text and "\n" not in text:
+        return _experiment(service.experiment.from_link(text.split("?experiment=", 1)[1].split("&")[0]))
+    return _experiment(service.experiment.from_yaml(text))
+
+
+def load_experiment_link(request: gr.Request):
+    """A page opened with `?experiment=…`: the form takes the experiment (a bad link says why, in the note)."""
+    token = request.query_params.get("experiment") if request is not None else None
+    n = len(FORM_KEYS) + len(knob_keys()) + len(recipe_knob_keys()) + 2
+    if not token:
+        return [gr.skip()] * (n + 1)
+    try:
+        return _experiment(service.experiment.from_link(token))
+    except service.USER_ERRORS as exc:
+        return [*[gr.skip()] * n, f"**This experiment link could not be loaded**: {exc}"]

@@ -15,6 +15,8 @@ from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
 from lab.ui.train_form import (
     input_keys,
     knob_keys,
+    load_experiment,
+    load_experiment_link,
     loss_text,
     on_load,
     on_loss,
@@ -42,6 +44,10 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
             preset = gr.Dropdown(list(service.PRESETS), value=None, label="Start from a preset (optional)",
                                  elem_id="preset")
             preset_md = gr.Markdown("", elem_id="preset-lesson", elem_classes="lab-note")
+            with gr.Accordion("Load an experiment (YAML or link)", open=False, elem_id="experiment-box"):
+                experiment_text = gr.Textbox(label="Paste an experiment's YAML or link (Compare → Share run A)",
+                                             lines=4, max_lines=20, elem_id="experiment-text")
+                experiment_btn = gr.Button("Fill the form from it", size="sm", elem_id="experiment-load")
             with gr.Group():
                 form["model"] = gr.Dropdown(_model_choices(), value=d["model"], label="Base model")
                 form["hub_id"] = gr.Textbox("", label="…or a Hugging Face Hub model id (overrides the list)",
@@ -154,7 +160,11 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
         comp.input(lambda: "", None, preset_md, **quiet)  # a hand-edited form no longer is the preset's lesson
     whole_form = [*form_inputs, recipe_md, loss_md]
     preset.input(on_preset, preset, [*whole_form, preset_md], **quiet).then(**plan)
-    demo.load(on_load, None, whole_form, **quiet).then(**plan)
+    experiment_btn.click(load_experiment, experiment_text, [*whole_form, preset_md], concurrency_limit=None,
+                         show_progress="hidden", api_visibility="private").success(**plan)  # queued: errors toast
+    # a page opened with ?experiment=…: the server's defaults first, then the experiment over them
+    demo.load(on_load, None, whole_form, **quiet).then(
+        load_experiment_link, None, [*whole_form, preset_md], **quiet).then(**plan)
 
     # --- the job: start / poll / cancel ------------------------------------------------------------------
     start_btn.click(start, [job_id, owner], [job_id, timer, seen, *outputs], inputs_kwargs=inputs,
