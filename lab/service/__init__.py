@@ -32,6 +32,7 @@ from lab.service.choices import (
 )
 from lab.service.defaults import form_defaults, hardware_profile, room_defaults, room_defaults_path, save_room_defaults
 from lab.service.form import build_config
+from lab.service.identical import find_identical, start_or_reuse
 from lab.service.live import (
     any_change_key,
     cancel,
@@ -54,6 +55,8 @@ from lab.service.views import RunViews, learn_views, map_at, run_views, views_ke
 from lab.service.warmup import WARMUP, Warmup
 
 __all__ = [
+    "find_identical",
+    "start_or_reuse",
     "RunViews",
     "learn_views",
     "map_at",

@@ -135,8 +135,9 @@ def delete_my_upload(upload_id: str | None, owner: str | None) -> None:
 
 
 def is_live(run_id: str | None, owner: object = None) -> bool:
+    """Whether this browser's own run is still queued or running (following a shared identical run is not)."""
     snap = snapshot(run_id, owner)
-    return snap is not None and snap.status in ("queued", "running")
+    return snap is not None and snap.status in ("queued", "running") and snap.owner == clean_owner(owner)
 
 
 def queue_length() -> int:

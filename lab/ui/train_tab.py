@@ -114,6 +114,8 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
                 with gr.Row():
                     start_btn = gr.Button("▶ Start training", variant="primary", elem_id="start", interactive=False)
                     cancel_btn = gr.Button("■ Cancel", variant="stop", elem_id="cancel", interactive=False)
+                again_btn = gr.Button("↻ Train again anyway (my own run of these settings)", size="sm",
+                                      visible=False, elem_id="train-again")
             view = run_view.build()
             view["cancel"] = cancel_btn
             with gr.Column(visible=False) as view["result_box"]:
@@ -167,7 +169,9 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
         load_experiment_link, None, [*whole_form, preset_md], **quiet).then(**plan)
 
     # --- the job: start / poll / cancel ------------------------------------------------------------------
-    start_btn.click(start, [job_id, owner], [job_id, timer, seen, *outputs], inputs_kwargs=inputs,
+    again_btn.click(start_again, [job_id, owner], [job_id, timer, seen, again_btn, *outputs], inputs_kwargs=inputs,
+                    concurrency_limit=None, show_progress="minimal", api_name="start_again")
+    start_btn.click(start, [job_id, owner], [job_id, timer, seen, again_btn, *outputs], inputs_kwargs=inputs,
                     concurrency_limit=None, show_progress="minimal", api_name="start")
     progress = [view[name] for name in run_view.PROGRESS]  # what a new loss or evaluation point changes
     follow(timer, job_id, run_view.poll, [job_id, seen, owner], [*outputs, timer, seen], api_name="poll",
@@ -189,18 +193,34 @@ def _model_choices() -> list[tuple[str, str]]:
 # --- job handlers -----------------------------------------------------------------------------------------
 @user_errors
 def start(job_id: str | None, owner: str | None, **values: Any):
-    """Validate the form (`values` by `input_keys` name), queue the run, and return at once; the timer follows it."""
+    """Validate the form (`values` by `input_keys` name) and follow a run of it at once: an identical run someone
+    already trained (or is training) when there is one, else a new one in the queue; the timer follows it."""
+    return _start(job_id, owner, True, values)
+
+
+@user_errors
+def start_again(job_id: str | None, owner: str | None, **values: Any):
+    """Queue this browser's own run of the form's settings, even though an identical run exists."""
+    return _start(job_id, owner, False, values)
+
+
+def _start(job_id: str | None, owner: str | None, reuse: bool, values: dict[str, Any]):
     if service.is_live(job_id, owner):
         gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
-        return (gr.skip(),) * (3 + run_view.N_VIEW)
+        return (gr.skip(),) * (4 + run_view.N_VIEW)
     form, knobs, rknobs = split_form(values)
     config = service.uploads.build_run_config(form, knobs, rknobs, owner or "")
     try:
-        run_id = service.start(config, owner)
+        run_id, shared = service.start_or_reuse(config, owner, reuse)
     except service.QueueFull as exc:  # a limit, not an error: say so and leave the page as it is
         gr.Warning(str(exc))
-        return (gr.skip(),) * (3 + run_view.N_VIEW)
-    return (run_id, gr.Timer(active=True), None, *run_view.render(run_id, owner).values())
+        return (gr.skip(),) * (4 + run_view.N_VIEW)
+    if shared:
+        done = "its result is shown at once" if shared == "completed" else f"it is {shared}: follow it here"
+        gr.Info(f"These exact settings were already trained on this server (run {run_id[:8]}): {done}. "
+                "'Train again anyway' queues your own run.")
+    return (run_id, gr.Timer(active=True), None, gr.Button(visible=shared is not None),
+            *run_view.render(run_id, owner).values())
 
 
 def cancel(job_id: str | None, owner: str | None = None) -> str:

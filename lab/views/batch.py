@@ -21,7 +21,8 @@ LEARN = (
     "the softmax (20 = temperature 0.05); a bigger batch adds negatives, so each row is a harder choice."
 )
 MAX_ROWS = 32  # rows shown (and stored) of a larger batch
-SNAPSHOTS = 20  # snapshots over a run, plus the base model's and the last step's
+SNAPSHOTS = 20  # snapshots over a run at most, plus the base model's and the last step's
+MIN_EVERY = 5  # steps between snapshots at least: one costs about a third of a training step (forward only)
 TEXT_CHARS = 60
 
 
@@ -76,7 +77,7 @@ def row_softmax(sim: np.ndarray) -> np.ndarray:
 class Probe:
     def __init__(self, rows: list[list[str]], scale: float, batch_size: int, total_steps: int):
         self.rows, self.scale, self.batch_size = rows, scale, batch_size
-        self.every = max(1, math.ceil(total_steps / SNAPSHOTS))
+        self.every = max(MIN_EVERY, math.ceil(total_steps / SNAPSHOTS))
         self.last = -1
 
     def _snapshot(self, model, step: int, first: bool = False) -> dict[str, Any]:

@@ -24,9 +24,9 @@ LEARN = ("The same sentences embedded by the base model, at every evaluation and
          "a segment coloured by its gold score: training should shorten the high-score (blue) segments and lengthen "
          "the low-score (red) ones; Banking77 sentences of one intent should gather. Press Play, or click the loss "
          "curve to jump to a step.")
-STS_PAIRS = 30  # 6 per gold band
-INTENTS = 6
-PER_INTENT = 8
+STS_PAIRS = 20  # 4 per gold band
+INTENTS = 5
+PER_INTENT = 6
 MAX_SNAPSHOTS = 64
 MAX_FILE_BYTES = 4 * 1024 * 1024
 _FILE = re.compile(r"map-\d{6}(?:-[a-z0-9+-]{1,24})?\.npy")
