@@ -2,7 +2,8 @@
 preset's MNRL run (bundled NLI triplets, batch 32, whole STS-B validation split), swept over learning rate and
 epochs for each base, one run per cell, interleaved base by base. Writes bench/results/plain_vs_random.{json,md}.
 
-Usage: .venv/bin/python bench/plain_vs_random.py [--lrs 2e-4,5e-4,1e-3] [--epochs 2,4] [--bases tiny-bert,lab-plain-bert]
+Usage: .venv/bin/python bench/plain_vs_random.py [--lrs 2e-4,5e-4,1e-3] [--epochs 2,4]
+       [--bases tiny-bert,lab-plain-bert] [--plain-dir FOLDER]
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from lab.errors import USER_ERRORS, ConfigError, ModelError, NotAllowed, PublishError, QueueFull
 from lab.jobs.dispatch import is_pipeline
-from lab.service import chapter, duel, evaluations, experiment, explore, negatives, uploads
+from lab.service import chapter, duel, evaluations, experiment, explore, negatives, replay, uploads
 from lab.service.access import UNLOCK_GUARD, check_instructor, clean_owner, instructor_enabled, new_owner
 from lab.service.choices import (
     base_model_choices,
@@ -89,6 +89,7 @@ __all__ = [
     "chapter",
     "duel",
     "experiment",
+    "replay",
     "evaluations",
     "explore",
     "export_script",

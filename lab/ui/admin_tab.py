@@ -31,13 +31,20 @@ def build(demo: gr.Blocks) -> None:
             delete_btn = gr.Button("🗑 Delete run", variant="stop", size="sm", scale=0, min_width=130)
         table = gr.Dataframe(interactive=False, elem_id="admin-runs", max_height=300, wrap=False)
         action_md = gr.Markdown(elem_id="admin-result")
+        gr.Markdown("### The room's replay\nFinished runs every participant can play back (Compare → Room replay) "
+                    "with their curves and teaching views, while the queue trains their own.")
+        with gr.Row():
+            replay_pick = gr.Dropdown([], multiselect=True, label="Runs to publish", elem_id="admin-replay", scale=3)
+            publish_btn = gr.Button("Publish as the room's replay", size="sm", scale=0, min_width=200,
+                                    elem_id="admin-publish")
         gr.Markdown("### Room defaults\nA JSON object of form settings (e.g. `{\"model\": \"tiny-bert\", "
                     "\"batch_size\": 32}`), checked like a real run and applied to every page opened after saving. "
                     "`{}` clears them.")
         defaults = gr.Code(language="json", label="Room defaults", elem_id="room-defaults", interactive=True)
         save_btn = gr.Button("Save room defaults", size="sm", elem_id="save-defaults")
 
-    list_out = [table, pick, defaults]
+    list_out = [table, pick, defaults, replay_pick]
+    publish_btn.click(publish, [replay_pick, unlocked], action_md, concurrency_limit=None, api_name="admin_publish")
     unlock_btn.click(unlock, [secret, unlocked], [unlocked, secret, lock_md, panel], concurrency_limit=None,
                      api_name="instructor_unlock")
     refresh_btn.click(admin_runs, unlocked, list_out, concurrency_limit=None, api_name="admin_runs")
@@ -74,7 +81,19 @@ def admin_runs(unlocked: bool):
     frame.insert(1, "id", [r.run_id for r in records])
     frame.insert(2, "kind", [r.config.get("kind", "training") for r in records])
     choices = [(charts.run_label(r.run_id, r.config) + f" · {r.status}", r.run_id) for r in records]
-    return frame, gr.Dropdown(choices=choices, value=None), json.dumps(service.room_defaults(), indent=2)
+    finished = [c for c, r in zip(choices, records, strict=True) if r.status == "completed"
+                and r.config.get("kind", "training") == "training"]
+    current = [run_id for _, run_id in service.replay.published()]
+    return (frame, gr.Dropdown(choices=choices, value=None), json.dumps(service.room_defaults(), indent=2),
+            gr.Dropdown(choices=finished, value=current))
+
+
+@user_errors
+def publish(run_ids: list[str] | None, unlocked: bool) -> str:
+    _require(unlocked)
+    published = service.replay.publish(list(run_ids or []))
+    return (f"**Published** {len(published)} run(s) as the room's replay." if published
+            else "**Replay cleared**: nothing is published.")
 
 
 @user_errors

@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from lab import charts, service
-from lab.ui import duel_section
+from lab.ui import duel_section, views_panel
 from lab.ui.state import user_errors
 
 
@@ -68,6 +68,11 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
         push_btn = gr.Button("⇪ Push to the Hub", size="sm")
         push_md = gr.Markdown(elem_id="push-result")
     duel_section.build(run_a, owner, tab)
+    with gr.Accordion("Room replay: the runs your instructor published", open=False, elem_id="replay-box"):
+        replay_pick = gr.Dropdown([], label="Play back a published run", elem_id="replay-pick",
+                                  info="Its teaching views below, while the queue trains your own run.")
+        views_panel.build(demo, replay_pick, owner, prefix="replay", title="Teaching views of the replayed run")
+    tab.select(replay_choices, replay_pick, replay_pick, concurrency_limit=None, api_visibility="private")
 
     outs = [table, picked, run_a, run_b, mine]
     refresh.click(runs, [picked, owner], outs, concurrency_limit=None, api_name="runs")
@@ -210,3 +215,10 @@ def share(run_id: str | None, owner: str | None = None):
     if found.get("note"):
         note += f" Note: {found['note']}."
     return note, gr.Code(service.experiment.to_yaml(found), visible=True)
+
+
+def replay_choices(current: str | None):
+    """The room's replay as this tab opens (the instructor may have published since); the first run by default."""
+    choices = service.replay.published()
+    ids = [run_id for _, run_id in choices]
+    return gr.Dropdown(choices=choices, value=current if current in ids else (ids[0] if ids else None))

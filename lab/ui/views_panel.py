@@ -34,28 +34,30 @@ _PLAY_JS = """
 """
 
 
-def build(demo: gr.Blocks, job_id, owner) -> None:
-    """The panel, created in the current layout, and its follower on `job_id`."""
+def build(demo: gr.Blocks, job_id, owner, prefix: str = "view",
+          title: str = "What the loss does: teaching views") -> dict[str, gr.components.Component]:
+    """The panel, created in the current layout, following the run id held by `job_id` (the Train tab's run, or a
+    replay picker); `prefix` keeps its element ids apart when a page shows two panels."""
     seen = gr.State(None)
     timer = gr.Timer(2 * POLL_S, active=True)  # always on: a run started elsewhere (Compare, a reload) shows too
-    with gr.Accordion("What the loss does: teaching views", open=True, elem_id="views-box"):
-        empty = gr.Markdown(elem_classes="lab-note", elem_id="views-empty")
-        batch_note = gr.Markdown(elem_classes="lab-note", elem_id="view-batch-note")
-        batch = gr.Plot(show_label=False, elem_id="view-batch", visible=False)
-        play = gr.Button("▶ Play / pause the matrix over training", size="sm", elem_id="view-batch-play",
+    with gr.Accordion(title, open=True, elem_id=f"{prefix}s-box"):
+        empty = gr.Markdown(elem_classes="lab-note", elem_id=f"{prefix}s-empty")
+        batch_note = gr.Markdown(elem_classes="lab-note", elem_id=f"{prefix}-batch-note")
+        batch = gr.Plot(show_label=False, elem_id=f"{prefix}-batch", visible=False)
+        play = gr.Button("▶ Play / pause the matrix over training", size="sm", elem_id=f"{prefix}-batch-play",
                          visible=False)
-        geometry_note = gr.Markdown(elem_classes="lab-note", elem_id="view-geometry-note")
-        geometry = gr.Plot(show_label=False, elem_id="view-geometry", visible=False)
-        probes = gr.Plot(show_label=False, elem_id="view-probes", visible=False)
+        geometry_note = gr.Markdown(elem_classes="lab-note", elem_id=f"{prefix}-geometry-note")
+        geometry = gr.Plot(show_label=False, elem_id=f"{prefix}-geometry", visible=False)
+        probes = gr.Plot(show_label=False, elem_id=f"{prefix}-probes", visible=False)
         wrong = gr.Dataframe(label="Probe pairs that moved most against their gold score (relative to the mean move)",
-                             interactive=False, wrap=True, visible=False, elem_id="view-wrong-way", max_height=260)
-        emap = gr.Plot(show_label=False, elem_id="view-map", visible=False)
+                             interactive=False, wrap=True, visible=False, elem_id=f"{prefix}-wrong-way", max_height=260)
+        emap = gr.Plot(show_label=False, elem_id=f"{prefix}-map", visible=False)
         play_map = gr.Button("▶ Play / pause the map over training (or drag across the loss curve to jump to a step)",
-                             size="sm", elem_id="view-map-play", visible=False)
+                             size="sm", elem_id=f"{prefix}-map-play", visible=False)
     outputs = [empty, batch_note, batch, play, geometry_note, geometry, probes, wrong, emap, play_map, seen]
-    play.click(None, None, None, js=play_js("view-batch"))
-    play_map.click(None, None, None, js=play_js("view-map"))
-    follow(timer, job_id, refresh, [job_id, seen, owner], outputs, api_name="views", owner=owner)
+    play.click(None, None, None, js=play_js(f"{prefix}-batch"))
+    play_map.click(None, None, None, js=play_js(f"{prefix}-map"))
+    follow(timer, job_id, refresh, [job_id, seen, owner], outputs, api_name=f"{prefix}s", owner=owner)
     demo.load(refresh, [job_id, gr.State(None), owner], outputs, show_progress="hidden", api_visibility="private")
     return {"map": emap}
 

@@ -22,7 +22,7 @@ LEARN = (
 )
 MAX_ROWS = 32  # rows shown (and stored) of a larger batch
 SNAPSHOTS = 20  # snapshots over a run at most, plus the base model's and the last step's
-MIN_EVERY = 5  # steps between snapshots at least: one costs about a third of a training step (forward only)
+STEPS_PER_SNAPSHOT = 8  # one costs about a third of a training step (forward only): ≤ 1 per 8 steps keeps it ≤ 5 %
 TEXT_CHARS = 60
 
 
@@ -77,7 +77,8 @@ def row_softmax(sim: np.ndarray) -> np.ndarray:
 class Probe:
     def __init__(self, rows: list[list[str]], scale: float, batch_size: int, total_steps: int):
         self.rows, self.scale, self.batch_size = rows, scale, batch_size
-        self.every = max(MIN_EVERY, math.ceil(total_steps / SNAPSHOTS))
+        snapshots = min(SNAPSHOTS, max(2, total_steps // STEPS_PER_SNAPSHOT))
+        self.every = max(1, math.ceil(total_steps / snapshots))
         self.last = -1
 
     def _snapshot(self, model, step: int, first: bool = False) -> dict[str, Any]:

@@ -63,6 +63,7 @@ class Probe:
         self.folder, self.stage = folder, stage
         self.sample = sample()
         self.texts = texts(self.sample)
+        self.last = -1  # the step of the last snapshot: the final evaluation's is the final model's too
 
     def _snapshot(self, model, step: int, phase: str, first: bool = False):
         import torch  # lazy: the training process has it already
@@ -85,10 +86,11 @@ class Probe:
         return None
 
     def evaluate(self, model, step: int):
+        self.last = step
         return self._snapshot(model, step, "during")
 
     def finish(self, model, step: int):
-        return self._snapshot(model, step, "after")
+        return None if step == self.last else self._snapshot(model, step, "after")
 
 
 def probe(rows, config, total_steps: int, folder: Path | None = None, stage: str = "") -> Probe | None:

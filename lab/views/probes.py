@@ -43,6 +43,7 @@ def sts_sample(split: str = "validation", seed: int = 0) -> list[tuple[str, str,
 class Probe:
     def __init__(self, pairs: list[tuple[str, str, float | None]]):
         self.pairs = pairs
+        self.last = -1  # the step of the last snapshot: the final evaluation's is the final model's too
 
     def _cosines(self, model) -> list[float]:
         import torch  # lazy: the training process has it already
@@ -66,10 +67,11 @@ class Probe:
         return None
 
     def evaluate(self, model, step: int):
+        self.last = step
         return {"cos": self._cosines(model), "phase": "during"}
 
     def finish(self, model, step: int):
-        return {"cos": self._cosines(model), "phase": "after"}
+        return None if step == self.last else {"cos": self._cosines(model), "phase": "after"}
 
 
 def probe(rows, config, total_steps: int, **_) -> Probe:
