@@ -21,7 +21,7 @@ LEARN = (
     "the softmax (20 = temperature 0.05); a bigger batch adds negatives, so each row is a harder choice."
 )
 MAX_ROWS = 32  # rows shown (and stored) of a larger batch
-SNAPSHOTS = 20  # snapshots over a run at most, plus the base model's and the last step's
+SNAPSHOTS = 12  # snapshots over a run at most, plus the base model's and the last step's
 STEPS_PER_SNAPSHOT = 8  # one costs about a third of a training step (forward only): ≤ 1 per 8 steps keeps it ≤ 5 %
 TEXT_CHARS = 60
 

@@ -127,7 +127,7 @@ def test_the_map_keeps_each_snapshot_beside_the_run_and_draws_one_projection(run
     evals = sorted({e.step for e in events if isinstance(e, Eval) and e.phase == "during"})
     assert steps[0] == 0 and set(evals) <= set(steps) and steps[-1] == events[-1].steps
     n = len(views.embedding_map.texts(sample))
-    assert stack.shape[:2] == (len(steps), n) and len(sample["pairs"]) == 20 and len(sample["banking"]) == 30
+    assert stack.shape[:2] == (len(steps), n) and len(sample["pairs"]) == 15 and len(sample["banking"]) == 20
     # the final snapshot is the saved model's embedding of the sample (float16 on disk)
     model = _model(runs["store"], run_id)
     emb = np.asarray(model.encode(views.embedding_map.texts(sample)))
@@ -139,7 +139,7 @@ def test_the_map_keeps_each_snapshot_beside_the_run_and_draws_one_projection(run
     xy = views.embedding_map.joint_projection(stack)
     first_intent = fig.data[len(views.embedding_map.BANDS)]
     intent = sorted({b["intent"] for b in sample["banking"]})[0]
-    rows = [2 * 20 + j for j, b in enumerate(sample["banking"]) if b["intent"] == intent]
+    rows = [2 * 15 + j for j, b in enumerate(sample["banking"]) if b["intent"] == intent]
     np.testing.assert_allclose(first_intent.x, xy[-1, rows, 0], atol=1e-9)
     # a jump to a step shows the nearest snapshot
     jumped = views.embedding_map.figure(events, folder, active=steps[1] + 0.4)
