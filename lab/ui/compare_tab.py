@@ -68,11 +68,12 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
         push_btn = gr.Button("⇪ Push to the Hub", size="sm")
         push_md = gr.Markdown(elem_id="push-result")
     duel_section.build(run_a, owner, tab)
-    with gr.Accordion("Room replay: the runs your instructor published", open=False, elem_id="replay-box"):
-        replay_pick = gr.Dropdown([], label="Play back a published run", elem_id="replay-pick",
-                                  info="Its teaching views below, while the queue trains your own run.")
+    with gr.Accordion("Room replay: play back a run's teaching views", open=False, elem_id="replay-box"):
+        replay_pick = gr.Dropdown([], label="Run to play back (★ the room's replay, published by the instructor)",
+                                  elem_id="replay-pick", info="Its teaching views below, while the queue trains "
+                                  "your own run.")
         views_panel.build(demo, replay_pick, owner, prefix="replay", title="Teaching views of the replayed run")
-    tab.select(replay_choices, replay_pick, replay_pick, concurrency_limit=None, api_visibility="private")
+    tab.select(replay_choices, [replay_pick, owner], replay_pick, concurrency_limit=None, api_visibility="private")
 
     outs = [table, picked, run_a, run_b, mine]
     refresh.click(runs, [picked, owner], outs, concurrency_limit=None, api_name="runs")
@@ -217,8 +218,13 @@ def share(run_id: str | None, owner: str | None = None):
     return note, gr.Code(service.experiment.to_yaml(found), visible=True)
 
 
-def replay_choices(current: str | None):
-    """The room's replay as this tab opens (the instructor may have published since); the first run by default."""
-    choices = service.replay.published()
-    ids = [run_id for _, run_id in choices]
-    return gr.Dropdown(choices=choices, value=current if current in ids else (ids[0] if ids else None))
+def replay_choices(current: str | None, owner: str | None = None):
+    """The room's replay first (the instructor may have published since), then every other finished training run
+    this browser may read; the first published run by default."""
+    published = [(f"★ {label}", run_id) for label, run_id in service.replay.published()]
+    seen = {run_id for _, run_id in published}
+    others = [(charts.run_label(r.run_id, r.config), r.run_id) for r in service.list_runs(owner)
+              if r.status == "completed" and r.config.get("kind", "training") == "training" and r.run_id not in seen]
+    ids = [run_id for _, run_id in published + others]
+    default = published[0][1] if published else None
+    return gr.Dropdown(choices=published + others, value=current if current in ids else default)

@@ -124,6 +124,11 @@ def test_evaluation_frame_is_side_by_side():
     assert df["model"].tolist() == ["tiny-bert", "trained"]
     assert df.loc[1, "Banking77 accuracy"] == 0.5 and df.loc[1, "seconds"] == 5.0
     assert list(df.columns[:2]) == ["model", "STS-B test spearman"]
+    # the space's geometry beside STS-B, as the evaluation job reports it
+    geo = [{"model": "m", "task": "sts-validation", "spearman_cosine": 0.8, "alignment": 0.27, "uniformity": -3.85,
+            "anisotropy": 0.02, "seconds": 1}]
+    df = charts.evaluation_frame(geo)
+    assert df.loc[0, "alignment ↓"] == 0.27 and df.loc[0, "uniformity ↓"] == -3.85 and df.loc[0, "anisotropy"] == 0.02
 
 
 # --- the Train tab on a fake pipeline ---------------------------------------------------------------
