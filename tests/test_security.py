@@ -125,8 +125,8 @@ def test_someone_elses_run_cannot_be_cancelled_through_the_app(app):
         for intruder in (mallory, None, "", "not-an-owner"):
             with pytest.raises(AppError, match="Only the person who started this run"):
                 client.predict(run_id, intruder, api_name="/cancel")
-        assert service.is_live(run_id)
-        assert "Stopping" in client.predict(run_id, alice, api_name="/cancel") or not service.is_live(run_id)
+        assert service.is_live(run_id, alice)
+        assert "Stopping" in client.predict(run_id, alice, api_name="/cancel") or not service.is_live(run_id, alice)
     finally:
         service.cancel(run_id, admin=True)
         service.manager().wait(run_id, 120)

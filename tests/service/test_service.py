@@ -183,9 +183,11 @@ def test_start_handler_turns_queue_full_into_a_warning(held, monkeypatch):
     first = train_tab.start(None, owner, **values)
     assert len(first[0]) == 24
     _running(first[0])
-    second = train_tab.start(None, owner, **values)  # the first one runs, so this one is this owner's 1 waiting
-    assert len(second[0]) == 24 and not warnings
-    third = train_tab.start(None, owner, **values)
+    same = train_tab.start(None, owner, **values)  # identical settings: the running run is followed, none queued
+    assert same[0] == first[0] and same[3].visible is True and not warnings  # with "Train again anyway"
+    second = train_tab.start(None, owner, **(values | {"seed": 2}))  # the first runs: this is the 1 waiting
+    assert len(second[0]) == 24 and second[0] != first[0] and not warnings
+    third = train_tab.start(None, owner, **(values | {"seed": 3}))
     assert warnings == ["You already have 1 run(s) waiting in the queue (limit 1). Wait for it to start, or "
                         "cancel it."]
     assert third == (train_tab.gr.skip(),) * len(third)  # the page keeps following the run it has
@@ -230,7 +232,7 @@ def test_admin_handlers_need_the_unlock(held, monkeypatch):
             fn(*args, False)
     assert "Cancel requested" in admin_tab.admin_cancel(run, True)
     _wait(run, "cancelled")
-    frame, _, _ = admin_tab.admin_runs(True)
+    frame, _, _, _ = admin_tab.admin_runs(True)
     assert run in list(frame["id"])
     assert "Deleted" in admin_tab.admin_delete(run, True) and service.load_run(run) is None
 
