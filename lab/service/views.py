@@ -93,4 +93,4 @@ def map_at(run_id: str | None, step: float | None, owner: str | None = None):
     snap = snapshot(run_id, owner)
     if snap is None or step is None:
         return None
-    return views.embedding_map.figure(list(snap.events), store().run_dir(snap.run_id) / "views", active=int(step))
+    return views.embedding_map.figure(list(snap.events), store().run_dir(snap.run_id) / "views", active=float(step))

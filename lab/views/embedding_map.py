@@ -146,7 +146,7 @@ def joint_projection(stack: np.ndarray) -> np.ndarray:
     return out.reshape(k, n, 2)
 
 
-def figure(events: list[Event], folder: Path | None = None, active: int | None = None):
+def figure(events: list[Event], folder: Path | None = None, active: float | None = None):
     """Segments for STS-B pairs (one trace per gold band), points per Banking77 intent, and a step slider; `active`:
     the step to show first (the nearest snapshot; default the last)."""
     head, steps, stack = snapshots(events, folder)

@@ -20,7 +20,7 @@ def test_the_views_of_a_run_live_and_after_a_reload(url, browser):
     page = open_train_tab(browser, url, 1400, 1200)
     pick(page, "preset", "Training helps")  # tiny-bert, MNRL
     page.wait_for_timeout(1500)
-    set_form(page, max_train_samples="96", eval_max_pairs="40", eval_steps="2")
+    set_form(page, max_train_samples="256", eval_max_pairs="40", eval_steps="2", logging_steps="1")
     page.get_by_text("More settings").click()
     box = page.locator("#form-probe_pairs textarea").first
     box.fill("A cat sits on the mat. | A kitten rests on a rug.")
@@ -30,7 +30,7 @@ def test_the_views_of_a_run_live_and_after_a_reload(url, browser):
     expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
     expect(page.locator("#view-batch-note")).to_contain_text("top-1", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#view-batch .js-plotly-plot')?.layout.sliders[0].steps"
-                           ".length >= 4", timeout=30_000)
+                           ".length >= 3", timeout=30_000)
     expect(page.locator("#view-geometry .js-plotly-plot")).to_be_visible()
     expect(page.locator("#view-geometry-note")).to_contain_text("uniformity")
     expect(page.locator("#view-probes .js-plotly-plot")).to_be_visible()
@@ -45,6 +45,19 @@ def test_the_views_of_a_run_live_and_after_a_reload(url, browser):
                            ".startsWith('step 0:')", timeout=5_000)
     page.wait_for_function(f"() => document.querySelector('#view-batch .js-plotly-plot').layout.title.text === "
                            f"{last!r}", timeout=30_000)
+    # a drag across the start of the loss curve shows the map at the nearest snapshot (the base model's)
+    expect(page.locator("#view-map .js-plotly-plot")).to_be_visible()
+    map_title = "() => document.querySelector('#view-map .js-plotly-plot').layout.title.text"
+    assert "final model" in page.evaluate(map_title)
+    page.locator("#loss-plot").scroll_into_view_if_needed()  # Play scrolled the page down to the matrix
+    box = page.locator("#loss-plot .mark-line path").first.bounding_box()  # the curve: the plot's data area
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.12, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.3, y, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => !document.querySelector('#view-map .js-plotly-plot').layout.title.text"
+                           ".includes('final model')", timeout=30_000)
     # a reload: the same views, from the store
     page.reload()
     expect(page.locator("#view-batch .js-plotly-plot")).to_be_visible(timeout=60_000)
