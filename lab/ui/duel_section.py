@@ -27,7 +27,7 @@ def build(run_a: gr.Dropdown, owner: gr.BrowserState, tab: gr.Tab) -> None:
                                  elem_id="duel-losses")
             x_axis = gr.Radio([(v, k) for k, v in charts.duel.X_AXES.items()], value="step", label="x axis",
                               elem_id="duel-x")
-        start = gr.Button("⚔ Queue the duel", size="sm", elem_id="duel-start")
+        start = gr.Button("▶ Queue the duel", size="sm", elem_id="duel-start")
         text = gr.Markdown(elem_id="duel-text", elem_classes="lab-note")
         plot = gr.Plot(show_label=False, elem_id="duel-plot", visible=False)
         with gr.Row():

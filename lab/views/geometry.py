@@ -1,5 +1,6 @@
 """Geometry health: alignment, uniformity and anisotropy (lab/evaluation/geometry.py) at every STS-B evaluation,
-read from the run's Eval events (the evaluator measures them on the embeddings it made; no probe of its own).
+charted beside that evaluation's STS-B spearman, read from the run's Eval events (the evaluator measures them on
+the embeddings it made; no probe of its own).
 The live curve's points are on its subset of pairs; the base and final whole-split numbers are drawn as markers.
 """
 
@@ -15,7 +16,8 @@ LEARN = ("Alignment is the mean squared distance between paraphrases (STS-B pair
          "paraphrases sit together. Uniformity is the log of the mean exp(−2·distance²) over all pairs of distinct "
          "sentences: lower means the sentences spread over the sphere. A contrastive loss improves both; a model "
          "whose every embedding points one way has anisotropy (mean cosine) near 1 — random BERTs do.")
-PANELS = {"alignment": "alignment ↓", "uniformity": "uniformity ↓", "anisotropy": "anisotropy (mean cos)"}
+PANELS = {"spearman": "STS-B spearman ↑", "alignment": "alignment ↓", "uniformity": "uniformity ↓",
+          "anisotropy": "anisotropy"}
 
 
 def points(events: list[Event]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -31,7 +33,8 @@ def points(events: list[Event]) -> tuple[list[dict[str, Any]], list[dict[str, An
     whole = [e for e in evals if not e.subset] if subset else []
 
     def row(e: Eval) -> dict[str, Any]:
-        return {"step": e.step, "phase": e.phase, "pairs": e.pairs, **{k: e.geometry.get(k) for k in GEOMETRY_KEYS}}
+        return {"step": e.step, "phase": e.phase, "pairs": e.pairs, "spearman": e.metrics.get("spearman_cosine"),
+                **{k: e.geometry.get(k) for k in GEOMETRY_KEYS}}
 
     return [row(e) for e in curve], [row(e) for e in whole]
 
@@ -43,7 +46,7 @@ def figure(events: list[Event], folder=None):
     import plotly.graph_objects as go  # lazy: only when a figure is drawn
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=3, subplot_titles=list(PANELS.values()), horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=len(PANELS), subplot_titles=list(PANELS.values()), horizontal_spacing=0.06)
     pairs = curve[-1]["pairs"]
     for i, key in enumerate(PANELS, 1):
         fig.add_trace(go.Scatter(
