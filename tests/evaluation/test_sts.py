@@ -43,7 +43,10 @@ def test_bundled_minilm_matches_the_published_figures():
     metrics = evaluate_sts(load_model("all-MiniLM-L6-v2"), "validation")
     assert metrics["spearman_cosine"] == pytest.approx(0.8672, abs=5e-4)
     assert metrics["pearson_cosine"] == pytest.approx(0.8696, abs=5e-4)
-    assert set(metrics) == set(METRIC_KEYS)
+    assert set(metrics) == {*METRIC_KEYS, "alignment", "uniformity", "anisotropy"}
+    # the published model's geometry on the whole split (numbers of this lab; Wang & Isola's definitions)
+    assert metrics["alignment"] == pytest.approx(0.2672, abs=1e-3)
+    assert metrics["uniformity"] == pytest.approx(-3.8487, abs=1e-3)
 
 
 def test_the_bootstrap_band_narrows_with_more_pairs_and_vanishes_for_a_perfect_ranking():
