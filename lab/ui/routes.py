@@ -26,7 +26,7 @@ _HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-stor
 OWNER_HEADER = b"x-lab-owner"  # the tab's browser id: a header, so it never lands in a URL or an access log
 
 
-def answer(job_id: str, progress: str | None = None, owner: str | None = None) -> bytes:
+def answer(job_id: str, progress: str | None = None, owner: str | None = None, views: bool = False) -> bytes:
     """{"key": …, "progress": …}: see `service.change_keys` ({"key"} of the warm-up's state for `WARMUP`);
     "none" for a malformed id, never an error. With `progress` (the progress key the tab has) behind the run's,
     a live run's answer carries "view": the run view's progress fields (`run_view.PROGRESS`: status, charts,
@@ -36,6 +36,8 @@ def answer(job_id: str, progress: str | None = None, owner: str | None = None) -
     """
     if job_id == WARMUP:
         return orjson.dumps({"key": service.WARMUP.key()})
+    if views:  # the teaching views' key only: it moves with view data, not with every loss point
+        return orjson.dumps({"key": service.views_key(job_id, owner)})
     key, current = service.change_keys(job_id)
     view = progress_view(job_id, owner) if progress is not None and progress != current else None
     if view is None:
@@ -44,7 +46,7 @@ def answer(job_id: str, progress: str | None = None, owner: str | None = None) -
 
 
 class ChangeKeyRoute:
-    """ASGI middleware: answers `GET /lab/api/change-key/<one path segment>[?progress=…]` (with the X-Lab-Owner
+    """ASGI middleware: answers `GET /lab/api/change-key/<one path segment>[?progress=…|?views=1]` (with the X-Lab-Owner
     header) with `answer`; hands
     every other request (another method, an empty or multi-segment id: the router's 404/405) to the app."""
 
@@ -60,7 +62,7 @@ class ChangeKeyRoute:
             if job_id and "/" not in job_id:
                 query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
                 owner = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == OWNER_HEADER), None)
-                body = answer(job_id, query.get("progress"), owner)
+                body = answer(job_id, query.get("progress"), owner, query.get("views") == "1")
                 await send({"type": "http.response.start", "status": 200,
                             "headers": [*_HEADERS, (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})

@@ -58,13 +58,14 @@ async (%(args)s) => {
 
 def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callable[..., Any], inputs: list,
            outputs: list, *, progress: list | None = None, owner: gr.components.Component | None = None,
-           **event_kwargs: Any) -> None:
+           views: bool = False, **event_kwargs: Any) -> None:
     """Wire a following timer: each tick asks the cheap change-key route from the browser; only a changed key
     calls `handler` (queue=False). `what` is the component holding a job id, or a fixed name the route knows
     (`routes.WARMUP`). `progress`: the components of `run_view.PROGRESS` (status, charts, stage list), in that
     order, which the tick sets itself from the route's answer when only the run's progress moved; without them
     any change calls `handler`, which should compare `service.any_change_key`. `owner`: the browser's id, sent
-    with each tick (as a header) so that the route hands a private run's points to its owner only."""
+    with each tick (as a header) so that the route hands a private run's points to its owner only. `views`: follow
+    the run's teaching-view key instead (service.views_key), which moves only when view data arrives."""
     key = gr.Textbox("", visible="hidden", interactive=False, elem_classes="lab-change-key")
     boxes, args = [key], ["last"]
     if progress:
@@ -76,7 +77,7 @@ def follow(timer: gr.Timer, what: gr.components.Component | str, handler: Callab
         "name": json.dumps(what) if isinstance(what, str) else "job",
         "n_progress": len(progress or []),
         "same": "[last, lastp, ...skip]" if progress else "last",
-        "query": '"?progress=" + encodeURIComponent(lastp || "-")' if progress else '""',
+        "query": '"?progress=" + encodeURIComponent(lastp || "-")' if progress else ('"?views=1"' if views else '""'),
         # without progress outputs every change (layout or progress) is one to render: see service.any_change_key
         "result": ("[j.key, j.progress, ...(j.key === last && j.view ? j.view : skip)]" if progress
                    else 'j.progress === undefined ? j.key : j.key + "|" + j.progress'),

@@ -57,7 +57,7 @@ def build(demo: gr.Blocks, job_id, owner, prefix: str = "view",
     outputs = [empty, batch_note, batch, play, geometry_note, geometry, probes, wrong, emap, play_map, seen]
     play.click(None, None, None, js=play_js(f"{prefix}-batch"))
     play_map.click(None, None, None, js=play_js(f"{prefix}-map"))
-    follow(timer, job_id, refresh, [job_id, seen, owner], outputs, api_name=f"{prefix}s", owner=owner)
+    follow(timer, job_id, refresh, [job_id, seen, owner], outputs, api_name=f"{prefix}s", owner=owner, views=True)
     demo.load(refresh, [job_id, gr.State(None), owner], outputs, show_progress="hidden", api_visibility="private")
     return {"map": emap}
 
