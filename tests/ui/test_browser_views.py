@@ -25,6 +25,7 @@ def test_the_views_of_a_run_live_and_after_a_reload(url, browser):
     box = page.locator("#form-probe_pairs textarea").first
     box.fill("A cat sits on the mat. | A kitten rests on a rug.")
     box.press("Tab")
+    page.wait_for_timeout(1000)  # the typed pairs reach the form's value before Start reads it
     page.locator("#start").click()
     expect(page.locator("#view-batch .js-plotly-plot")).to_be_visible(timeout=120_000)  # while it trains, or at once
     expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
@@ -34,9 +35,8 @@ def test_the_views_of_a_run_live_and_after_a_reload(url, browser):
     expect(page.locator("#view-geometry .js-plotly-plot")).to_be_visible()
     expect(page.locator("#view-geometry-note")).to_contain_text("uniformity")
     expect(page.locator("#view-probes .js-plotly-plot")).to_be_visible()
-    yours = page.evaluate("() => document.querySelector('#view-probes .js-plotly-plot').data"
-                          ".filter(t => (t.line || {}).dash === 'dash').length")
-    assert yours == 1  # the typed pair, dashed
+    page.wait_for_function("() => document.querySelector('#view-probes .js-plotly-plot').data"
+                           ".filter(t => (t.line || {}).dash === 'dash').length === 1", timeout=30_000)  # yours
     # Play: the matrix steps from the base model's snapshot to the last, in the page (no server call)
     last = _matrix_title(page)
     assert last.startswith("step ") and not last.startswith("step 0:")
