@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from lab.evaluation.geometry import normalise
 from lab.events import Event, View
 from lab.losses import LOSSES
 
@@ -58,9 +59,7 @@ def watch_rows(rows, batch_size: int, seed: int) -> list[list[str]]:
 
 def matrix(anchors: np.ndarray, candidates: np.ndarray, scale: float) -> np.ndarray:
     """scale × cosine of every anchor with every candidate."""
-    a = anchors / np.maximum(np.linalg.norm(anchors, axis=1, keepdims=True), 1e-12)
-    c = candidates / np.maximum(np.linalg.norm(candidates, axis=1, keepdims=True), 1e-12)
-    return scale * (a @ c.T)
+    return scale * (normalise(anchors) @ normalise(candidates).T)
 
 
 def top1_share(sim: np.ndarray) -> float:
@@ -193,11 +192,3 @@ def figure(events: list[Event], folder=None):
         sliders=[{"active": len(steps) - 1, "steps": steps, "currentvalue": {"prefix": "step "}, "pad": {"t": 45}}],
     )
     return fig
-
-
-def top1_frame(events: list[Event]):
-    """(step, top-1 share) of every snapshot, for a small line beside the matrix."""
-    import pandas as pd
-
-    _, shots = snapshots(events)
-    return pd.DataFrame({"step": [s for s, _ in shots], "top1": [d["top1"] for _, d in shots]})

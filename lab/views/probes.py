@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from lab.evaluation.geometry import normalise
 from lab.events import Event, View
 from lab.sources import load_stsb
 
@@ -50,8 +51,7 @@ class Probe:
 
         texts = [p[0] for p in self.pairs] + [p[1] for p in self.pairs]
         with torch.no_grad():
-            emb = np.asarray(model.encode(texts, batch_size=64, show_progress_bar=False), dtype=np.float64)
-        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+            emb = normalise(model.encode(texts, batch_size=64, show_progress_bar=False))
         n = len(self.pairs)
         return np.round((emb[:n] * emb[n:]).sum(axis=1), 4).tolist()
 
