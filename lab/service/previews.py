@@ -14,13 +14,15 @@ from lab.errors import ConfigError
 from lab.jobs.dispatch import is_pipeline
 from lab.models import check_model
 from lab.recipes import RECIPES, prepare
-from lab.service.calibration import measured
+from lab.service.calibration import measured, points
 from lab.service.warmup import WARMUP
 
-# Rough CPU training speeds (samples/s, batch 16–32, 2 cores), from the measured notes; ×20 on a GPU.
-_SPEED = {"tiny": 120.0, "plain": 120.0, "bundled": 10.0, "hub-plain": 2.5, "hub": 5.0, "local": 5.0}
-# sentences/s
-_ENCODE = {"tiny": 400.0, "plain": 400.0, "bundled": 150.0, "hub-plain": 40.0, "hub": 60.0, "local": 60.0}
+# First guesses before this server has run a model: CPU speeds measured on a quiet 2-core machine (MNRL, batch 32,
+# views on; tiny-bert 374 and MiniLM 26.6 samples/s, 1,470 and 169 STS-B pairs/s), rounded down for a busier
+# one; ×20 on a GPU. Training samples/s for three text columns:
+_SPEED = {"tiny": 300.0, "plain": 300.0, "bundled": 24.0, "hub-plain": 2.5, "hub": 5.0, "local": 5.0}
+# sentences/s encoded for evaluation (two per STS-B pair)
+_ENCODE = {"tiny": 2400.0, "plain": 2400.0, "bundled": 300.0, "hub-plain": 40.0, "hub": 60.0, "local": 60.0}
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,12 @@ def preview(
 def plan_text(config: RunConfig, available_rows: int | None = None) -> str:
     """The plan line the form shows under the settings: rows, steps, and the estimated times."""
     est = estimate(config, available_rows)
+    rest = f", views and saving ≈ {_fmt_s(est['rest_s'])}" if est["rest_s"] >= 1 else ""
     basis = (f"measured on {est['measured_runs']} run(s) of this model here" if est["measured_runs"]
              else "a first guess: it is measured once this model has run here")
     plan = (f"**Plan**: {est['rows']:,} rows → **{est['steps']} steps** of {config.batch_size} · "
             f"about **{_fmt_s(est['total_s'])}** on this machine (training ≈ {_fmt_s(est['train_s'])}, "
-            f"STS-B evals ≈ {_fmt_s(est['eval_s'])}; {basis}); first loss point after ≈ "
+            f"STS-B evals ≈ {_fmt_s(est['eval_s'])}{rest}; {basis}); first loss point after ≈ "
             f"{_fmt_s(est['first_loss_s'])}.")
     if is_pipeline(config.recipe):
         plan += " A pipeline trains more than once (see the recipe's note): expect a few times that."
@@ -80,7 +83,8 @@ def _fmt_s(seconds: float) -> str:
 
 
 def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, float]:
-    """Steps and a rough wall-time for the run on this machine (training + STS-B evals + start-up)."""
+    """Steps and a rough wall-time for the run on this machine (start-up + training + STS-B evals + the rest: the
+    teaching views' snapshots and saving)."""
     rows = config.max_train_samples or available_rows or 0
     if available_rows:
         rows = min(rows, available_rows)
@@ -96,22 +100,28 @@ def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, 
     pairs = min(config.eval_max_pairs or whole, whole)  # the live curve's pairs; the table scores the whole split
     pairs_per_s = _ENCODE.get(kind, 60.0) * gpu / 2
     startup_s = (0.0 if WARMUP.ready("sentence_transformers") else 12.0) + (0.5 if kind == "tiny" else 2.0)
-    seen = measured(config.model, columns)  # what this server measured of this model's runs beats a constant
+    rest_s_per_point = 0.5 if config.views else 0.1  # views' snapshots and saving, per evaluation point
+    seen = measured(config.model, columns, config.views)  # what this server measured of its runs beats a constant
     if seen is not None:
         speed, startup_s = seen.samples_per_s, seen.startup_s
         pairs_per_s = seen.eval_pairs_per_s or pairs_per_s
+        rest_s_per_point = seen.rest_s_per_point
     train_s = steps * config.batch_size / speed
-    # The base model's whole-split score is cached once this server has run the model; the trained one's is not.
+    # The base model's scores (whole split, curve's pairs) are cached once this server has run the model; the
+    # trained one's are not.
     whole_evals = 1 if seen is not None else 2
-    curve_evals = (2 if pairs < whole else 0) + (steps // config.eval_steps if config.eval_steps else 0)
+    curve_evals = ((1 if seen is not None else 2) if pairs < whole else 0) + (
+        steps // config.eval_steps if config.eval_steps else 0)
     eval_s = (whole_evals * whole + curve_evals * pairs) / pairs_per_s
-    first_eval_s = ((whole_evals - 1) * whole + (pairs if pairs < whole else 0)) / pairs_per_s
+    first_eval_s = 0.0 if seen is not None else (whole + (pairs if pairs < whole else 0)) / pairs_per_s
+    rest_s = rest_s_per_point * points(steps, config.eval_steps)
     return {
         "measured_runs": seen.runs if seen else 0,
         "steps": steps,
         "rows": rows,
         "train_s": train_s,
         "eval_s": eval_s,
-        "total_s": startup_s + train_s + eval_s,
-        "first_loss_s": startup_s + first_eval_s + config.logging_steps * config.batch_size / speed,
+        "rest_s": rest_s,
+        "total_s": startup_s + train_s + eval_s + rest_s,
+        "first_loss_s": startup_s + first_eval_s + rest_s_per_point + config.logging_steps * config.batch_size / speed,
     }

@@ -195,7 +195,8 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
     callback = LabCallback(ctx.emit, ctx.stop, total_steps, global_batch,
                            evaluator.name if evaluator is not None else "", eval_elapsed, stage=stage, watch=watch,
                            describe_eval=lambda: {**described, "band": _finite(evaluator.last_band),
-                                                  "geometry": evaluator.last_geometry}
+                                                  "geometry": evaluator.last_geometry,
+                                                  "elapsed_s": evaluator.last_elapsed_s}
                            if described else {})
     with tempfile.TemporaryDirectory(prefix="lab-trainer-") as scratch:
         trainer = SentenceTransformerTrainer(
@@ -210,18 +211,18 @@ def fit(model, rows: pd.DataFrame, config: RunConfig, ctx: JobContext, *, evalua
         ctx.emit(Started(total_steps=total_steps, train_rows=len(rows), row_counts=row_counts or {"used": len(rows)},
                          source=source or {}, device="cuda" if cuda else "cpu", versions=library_versions(),
                          stage=stage))
+        t0 = time.perf_counter()  # the views' first snapshot inside the clock: eval_elapsed() takes it out again
         if watch is not None:
             watch.start()
-        t0 = time.perf_counter()
         try:
             trainer.train()
         finally:
             runtime_s = time.perf_counter() - t0
             steps = trainer.state.global_step
             del trainer, loss
+    train_s = max(runtime_s - eval_elapsed(), 1e-9)  # before the last snapshot, which the clock did not see
     if watch is not None and not ctx.stop.is_set():
         watch.finish(steps)
-    train_s = max(runtime_s - eval_elapsed(), 1e-9)
     return FitResult(steps, samples_seen(steps, len(rows), global_batch) / train_s, train_s, ctx.stop.is_set())
 
 

@@ -131,8 +131,9 @@ def _seconds(text: str, after: str) -> float:
 
 
 def test_the_plan_is_measured_from_this_servers_runs(url, browser):
-    """After a run of a model, the plan for the same settings says it was measured here and is close to what the
-    run took (the constants it used before were 3× off, one way or the other)."""
+    """After a run of a model, the plan for the next run of the same sizes says it was measured here, and that run
+    takes about what it said (its base scores now cached; the views' snapshots and saving counted: leaving them out
+    made the plan say 27 s for a 42 s run)."""
     from playwright.sync_api import expect
 
     page = open_train_tab(browser, url)
@@ -141,9 +142,14 @@ def test_the_plan_is_measured_from_this_servers_runs(url, browser):
     expect(page.locator("#estimate")).to_contain_text("a first guess", timeout=30_000)
     page.locator("#start").click()
     expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
-    took = _seconds(page.locator("#status").inner_text(), "Done in")
     fill(page, "seed", "43")  # the same sizes: the plan is made again
     expect(page.locator("#estimate")).to_contain_text("measured on 1 run", timeout=30_000)
-    said = _seconds(page.locator("#estimate").inner_text(), "about")
-    assert abs(said - took) <= max(3, 0.35 * took), (said, took)
+    plan = page.locator("#estimate").inner_text()
+    said = _seconds(plan, "about")
+    assert "views and saving" in plan, plan
+    page.locator("#start").click()
+    expect(page.locator("#status")).to_contain_text("Training", timeout=60_000)
+    expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)
+    took = _seconds(page.locator("#status").inner_text(), "Done in")
+    assert abs(said - took) <= max(3, 0.3 * took), (said, took)
     page.close()
