@@ -21,6 +21,7 @@ from lab.config import RunConfig, check_fit, check_upload_rows
 from lab.errors import ConfigError
 from lab.evaluation.sts import format_table
 from lab.events import Eval, Failed, Finished, Log, Stage, Started, Table
+from lab.host.allocator import keep_freed_memory
 from lab.host.distributed import is_main, world_size
 from lab.host.hub import configure_offline
 from lab.jobs.queue import JobManager
@@ -91,6 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         _upload_from_args(args)
     config = _config_from_args(args)
     configure_offline()
+    keep_freed_memory()  # the CLI trains and exits: its memory may stay at its peak (lab/host/allocator.py)
     # fail fast with a clear message, before any heavy import
     check_matryoshka(check_model(config.model, allow_local=True), config.matryoshka_dims)
 

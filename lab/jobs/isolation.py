@@ -27,6 +27,7 @@ from typing import Any
 
 from lab.config import RunConfig
 from lab.events import Event, Finished
+from lab.host.allocator import keep_freed_memory
 from lab.host.hub import go_offline, offline_forced
 from lab.jobs.outcome import lower_priority
 from lab.training.context import Cancelled, JobContext
@@ -163,6 +164,7 @@ def _child_main(runner: Runner, config: RunConfig, run_id: str, run_dir: str, en
     if offline_forced():
         go_offline()  # huggingface_hub read HF_HUB_OFFLINE when the fork server imported it
     lower_priority()
+    keep_freed_memory()  # this process ends with its run: its memory may stay at its peak until then
     stop, reported = threading.Event(), threading.Event()
     threading.Thread(target=_watch_parent, args=(down_read, stop, reported), name="lab-run-watch", daemon=True).start()
     send_lock = threading.Lock()

@@ -4,6 +4,7 @@ sentences, project them, find nearest neighbours and pair similarities. Torch is
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from lab.errors import ExploreError
 from lab.host.paths import DATA_DIR
 from lab.knobs import whole_number
 from lab.models import load_model
-from lab.projection import project_2d
+from lab.projection import project_2d, umap_2d
 from lab.service.access import PRIVATE, may_read
 from lab.service.live import store as run_store
 
@@ -25,6 +26,7 @@ DATASETS = ("banking77", "stsb", "nli")
 DATASET_LABELS = {"banking77": "Banking77 intents", "stsb": "STS-B pairs (score)", "nli": "NLI pairs (label)"}
 NLI_LABELS = {0: "entailment", 1: "neutral", 2: "contradiction"}
 _MODEL_CACHE_SIZE = 2
+_SAMPLES = 8  # maps' embeddings kept (2,000 × 384 floats at most: 3 MB each)
 
 
 
@@ -55,7 +57,7 @@ def refs_for(choice: str, owner: object = None, store=None) -> tuple[ModelRef, M
     only to its owner), `base:<model>` gives that model alone."""
     if choice.startswith("base:"):
         name = choice.removeprefix("base:")
-        return ModelRef(f"base:{name}", name, name), None
+        return base_ref(name, f"{name}"), None
     run_id = choice.removeprefix("run:")
     if store is None:
         store = run_store()
@@ -68,16 +70,15 @@ def refs_for(choice: str, owner: object = None, store=None) -> tuple[ModelRef, M
     if not (model_dir / "modules.json").is_file():
         raise ExploreError(f"Run {run_id[:8]} has no saved model (status: {record.status}).")
     c = record.config
-    base = ModelRef(
-        f"base:{c['model']}:{c.get('pooling')}:{c.get('max_seq_length')}:{c.get('seed', 42)}",
-        f"{c['model']} (before)",
-        c["model"],
-        c.get("pooling"),
-        c.get("max_seq_length"),
-        c.get("seed", 42),
-    )
+    base = base_ref(c["model"], f"{c['model']} (before)", c.get("pooling"), c.get("max_seq_length"), c.get("seed", 42))
     trained = ModelRef(f"run:{run_id}", f"run {run_id[:6]} (after)", str(model_dir), local=True)
     return base, trained
+
+
+def base_ref(model: str, name: str, pooling: str | None = None, max_seq_length: int | None = None,
+             seed: int = 42) -> ModelRef:
+    """A catalog model as it was before training; one key for the same weights, however it was picked."""
+    return ModelRef(f"base:{model}:{pooling}:{max_seq_length}:{seed}", name, model, pooling, max_seq_length, seed)
 
 
 class EmbeddingService:
@@ -85,6 +86,7 @@ class EmbeddingService:
         self.cache_size = cache_size
         self._models: OrderedDict[str, Any] = OrderedDict()
         self._corpus_emb: dict[tuple[str, str], np.ndarray] = {}
+        self._embedded: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (model key, texts' digest)
         self._lock = threading.RLock()  # one model load / encode at a time keeps the CPU for training
 
     def model(self, ref: ModelRef):
@@ -111,6 +113,20 @@ class EmbeddingService:
                     texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
                 )
             )
+
+    def sample_embeddings(self, ref: ModelRef, texts: list[str]) -> np.ndarray:
+        """`encode`, kept for the next map of the same sentences by the same model (the newest _SAMPLES of them):
+        a model's weights do not change under its key (a base model, a finished run)."""
+        key = (ref.key, hashlib.sha1("\x00".join(texts).encode()).hexdigest())
+        with self._lock:
+            if key in self._embedded:
+                self._embedded.move_to_end(key)
+                return self._embedded[key]
+            embedded = self.encode(ref, texts)
+            self._embedded[key] = embedded
+            while len(self._embedded) > _SAMPLES:
+                self._embedded.popitem(last=False)
+            return embedded
 
     def neighbours(self, ref: ModelRef, query: str, corpus: list[str], corpus_name: str, k: int = 5) -> pd.DataFrame:
         """Top-k corpus sentences by cosine similarity to `query`."""
@@ -191,7 +207,7 @@ def projection_figures(choice: str, dataset: str, n: int = 300, method: str = "u
         if ref is None:
             figures.append(None)
             continue
-        xy = project_2d(SERVICE.encode(ref, sample.texts), method=method, seed=seed)
+        xy = project_2d(SERVICE.sample_embeddings(ref, sample.texts), method=method, seed=seed)
         title = f"{ref.name} — {DATASET_LABELS[dataset]}, {method.upper()} of {len(sample.texts)} sentences"
         figures.append(scatter_figure(xy, sample.color, sample.hover, title, sample.color_title, sample.continuous))
     return figures[0], figures[1]
@@ -216,3 +232,11 @@ def pair_similarity(choice: str, a: str, b: str, owner: object = None) -> tuple[
         raise ExploreError("Type two sentences to compare.")
     before, after = refs_for(choice, owner)
     return SERVICE.similarity(before, a, b), (SERVICE.similarity(after, a, b) if after else None)
+
+
+def prepare(model: str) -> None:
+    """What a server does once, in the background, so that the first map after a click is quick: UMAP's numba
+    code compiled (on a small random sample: the same functions), and `model`'s embeddings of the Explore tab's
+    default sample (Banking77, 300 sentences, seed 0) made."""
+    umap_2d(np.random.default_rng(0).normal(size=(64, 16)).astype(np.float32))
+    SERVICE.sample_embeddings(base_ref(model, f"{model} (before)"), sample_sentences("banking77", 300, 0).texts)

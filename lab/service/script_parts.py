@@ -1,5 +1,6 @@
 """The fixed pieces of a "Show code" script: the imports it may need, the bundled MiniLM's and tiny-bert's builders,
-fit(), and the lab's length-grouped batch samplers as source (the script batches exactly as the lab does)."""
+fit(), and the lab's length-grouped batch samplers and packed forwards as source (the script batches and embeds exactly
+as the lab does)."""
 
 from __future__ import annotations
 
@@ -63,10 +64,12 @@ FIT = '''\
 def fit(model: SentenceTransformer, train_df: pd.DataFrame, output_dir: str, loss=None,
         batch_sampler: BatchSamplers = DEFAULT_SAMPLER) -> None:
     """Train `model` on `train_df` with the run's settings, and with the run's loss unless `loss` is given."""
+    loss = make_loss(model, train_df) if loss is None else loss
+    if PACK:  # as the lab: on a CPU, each batch's texts embedded in length-sorted chunks
+        pack(loss)
     trainer = SentenceTransformerTrainer(
         model=model, args=training_args(output_dir, batch_sampler),
-        train_dataset=Dataset.from_pandas(train_df, preserve_index=False),
-        loss=make_loss(model, train_df) if loss is None else loss,
+        train_dataset=Dataset.from_pandas(train_df, preserve_index=False), loss=loss,
     )
     trainer.train()'''
 
@@ -93,3 +96,15 @@ def sampler_for(config: RunConfig, loss: str) -> str:
     if config.group_by_length:
         return "LengthGroupedNoDuplicatesBatchSampler" if no_duplicates else "LengthGroupedBatchSampler"
     return f"BatchSamplers.{LOSSES[loss].batch_sampler.upper()}"
+
+
+@cache
+def packing_code() -> str:
+    """The lab's packed forwards (lab/training/packing.py) as source: its constants and functions, not imported."""
+    source = Path(importlib.util.find_spec("lab.training.packing").origin).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    parts = [ast.get_source_segment(source, n) for n in tree.body if isinstance(n, ast.Assign | ast.FunctionDef)]
+    header = ("# Packed forwards, as the lab trains on a CPU (lab/training/packing.py): every text of a batch sorted\n"
+              "# by length, embedded in chunks padded to their own longest text. Same rows, same loss, less padding.\n")
+    constants = "\n".join(p for p in parts if not p.startswith("def "))
+    return header + constants + "\n\n\n" + "\n\n\n".join(p for p in parts if p.startswith("def "))

@@ -1,15 +1,20 @@
-"""Background warm-up: the heavy libraries are imported in a daemon thread after launch (WARMUP, one per process)."""
+"""Background warm-up, in a daemon thread after launch (WARMUP, one per process): the heavy libraries imported, then
+the Explore tab's first map prepared (UMAP compiled, the default sample embedded)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
 import threading
 import time
 
 from lab.jobs.isolation import start_server
 from lab.service.defaults import hardware_profile
+from lab.service.explore import prepare as prepare_explore
 from lab.service.live import run_in_process
+from lab.service.presets import DEFAULT_FORM
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +22,8 @@ log = logging.getLogger(__name__)
 class Warmup:
     """Imports the heavy libraries in a daemon thread after launch, so the first page is never blocked."""
 
-    MODULES = (("sentence_transformers", "sentence-transformers"), ("umap", "UMAP"))
+    MODULES = (("sentence_transformers", "sentence-transformers"), ("umap", "UMAP"), ("explore", "Explore maps"))
+    NICE = 10  # this thread's niceness: a run's process (LAB_TRAIN_NICE, 10) is not pushed aside by it
 
     def __init__(self) -> None:
         self.state: dict[str, str] = {m: "waiting" for m, _ in self.MODULES}
@@ -36,11 +42,16 @@ class Warmup:
                 start_server()
             except Exception as exc:  # noqa: BLE001 — the first run then starts it (and reports any failure)
                 log.warning("could not start the runs' fork server: %s", exc)
+        with contextlib.suppress(AttributeError, OSError):  # Linux: this thread alone
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.NICE)
         for module, _ in self.MODULES:
             self.state[module] = "loading"
             t0 = time.perf_counter()
             try:
-                importlib.import_module(module)
+                if module == "explore":  # UMAP compiled, the default map's base embeddings made: a quick first map
+                    prepare_explore(DEFAULT_FORM["model"])
+                else:
+                    importlib.import_module(module)
                 self.state[module] = "ready"
                 if module == "sentence_transformers":
                     torch = importlib.import_module("torch")

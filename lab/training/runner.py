@@ -15,15 +15,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from lab.config import RunConfig
-from lab.errors import ConfigError
 from lab.evaluation import cache
 from lab.evaluation.sts import make_evaluator, strip_metrics
 from lab.events import Eval, Finished, Stage, Started
-from lab.host.distributed import ddp_backend, is_main, world_size
-from lab.losses import LOSSES, BuildContext
+from lab.host.distributed import is_main, world_size
+from lab.losses import LOSSES
 from lab.models import load_model
 from lab.recipes import prepare
 from lab.training.context import JobContext, checkpoint
+from lab.training.setup import build_loss, training_args
 from lab.views import Watch, pair_scores
 
 
@@ -73,64 +73,6 @@ def load_run_model(config: RunConfig, model: str | None = None):
     pooling = config.pooling or LOSSES[config.loss].pooling
     return load_model(model or config.model, pooling=pooling, max_seq_length=config.max_seq_length,
                       seed=config.seed, allow_local=model is not None)
-
-
-def build_loss(config: RunConfig, model, num_labels: int | None):
-    """The config's loss; its own weights (softmax's classifier, TSDAE's decoder) start from the run's seed, so a run
-    and its "Show code" script build the same loss whatever ran before in the process."""
-    import torch
-
-    spec = LOSSES[config.loss]
-    ctx = BuildContext(model, config.loss_params, num_labels, load_guide=lambda: load_model("all-MiniLM-L6-v2"))
-    torch.manual_seed(config.seed)
-    loss = spec.build(ctx)
-    if config.matryoshka_dims:
-        from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
-
-        dim = model.get_embedding_dimension()
-        too_big = [d for d in config.matryoshka_dims if d > dim]
-        if too_big:
-            raise ConfigError(f"Matryoshka dimensions {too_big} exceed the model's embedding size {dim}.")
-        loss = MatryoshkaLoss(model, loss, list(config.matryoshka_dims))
-    return loss
-
-
-def batch_sampler(config: RunConfig):
-    """The loss's sampler (no-duplicates for in-batch negatives), length-grouped unless switched off."""
-    # lazy: the samplers subclass sentence-transformers' (torch)
-    from lab.training.sampler import LengthGroupedBatchSampler, LengthGroupedNoDuplicatesBatchSampler
-
-    if not config.group_by_length:
-        return LOSSES[config.loss].batch_sampler
-    no_duplicates = LOSSES[config.loss].batch_sampler == "no_duplicates"
-    return LengthGroupedNoDuplicatesBatchSampler if no_duplicates else LengthGroupedBatchSampler
-
-
-def training_args(config: RunConfig, output_dir: str, cuda: bool, eval_steps: int = 0):
-    from sentence_transformers import SentenceTransformerTrainingArguments
-
-    return SentenceTransformerTrainingArguments(
-        output_dir=output_dir,
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
-        learning_rate=config.lr,
-        warmup_steps=config.warmup_ratio,  # a float < 1 is a ratio in transformers 5
-        seed=config.seed,
-        data_seed=config.seed,
-        fp16=cuda,
-        batch_sampler=batch_sampler(config),
-        eval_strategy="steps" if eval_steps else "no",
-        eval_steps=eval_steps or None,
-        logging_steps=config.logging_steps,
-        logging_nan_inf_filter=False,  # the filter would hide a diverged loss from the callback
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        dataloader_pin_memory=cuda,
-        ddp_backend=ddp_backend(cuda),
-        use_cpu=not cuda,  # also makes accelerate treat torchrun's CPU processes as multi-CPU data parallel
-    )
 
 
 def evaluate(model, evaluator, ctx: JobContext, *, step: int, phase: str, stage: str = "", label: str = "",

@@ -17,7 +17,8 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> None:
     gr.Markdown(
         "Pick a finished run to see its **base model (left)** and **trained model (right)** embed the *same* "
         "sentences, or pick a base model alone. Points that are close were embedded close together. "
-        "UMAP's first use in a fresh server compiles code (≈20–30 s); PCA is instant. "
+        "A server compiles UMAP once, in the background after it starts (the header says when the Explore maps are "
+        "ready); a map drawn once is kept, and PCA is instant. "
         "Exploring while a run trains slows both down (2 CPU cores).", elem_classes="lab-note")
     with gr.Row():
         choice = gr.Dropdown(_base_choices(), value=None, label="Run or base model", elem_id="explore-pick", scale=3)

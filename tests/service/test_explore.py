@@ -40,3 +40,21 @@ def test_embedding_service_on_tiny_bert():
     assert same == pytest.approx(1.0, abs=1e-4)
     with pytest.raises(explore.ExploreError):
         explore.pair_similarity("base:tiny-bert", "", "x")
+
+
+@pytest.mark.slow
+def test_a_map_is_prepared_at_start_up_and_kept(monkeypatch):
+    """The server's warm-up (explore.prepare) compiles UMAP and embeds the tab's default sample: the first map of a
+    base model then embeds nothing; a map drawn once embeds nothing the next time, whatever way the model was
+    picked (a base model, or a run's "before")."""
+    monkeypatch.setattr(explore, "SERVICE", explore.EmbeddingService())
+    explore.prepare("tiny-bert")
+    calls = []
+    real = explore.SERVICE.encode
+    monkeypatch.setattr(explore.SERVICE, "encode", lambda ref, texts: calls.append(len(texts)) or real(ref, texts))
+    before, _ = explore.projection_figures("base:tiny-bert", "banking77", 300, "umap")
+    assert calls == [] and "UMAP" in before.layout.title.text
+    explore.projection_figures("base:tiny-bert", "nli", 100, "pca")
+    explore.projection_figures("base:tiny-bert", "nli", 100, "umap")
+    assert calls == [100]
+    assert explore.refs_for("base:tiny-bert")[0].key == explore.base_ref("tiny-bert", "x").key

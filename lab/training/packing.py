@@ -1,0 +1,92 @@
+"""Packed forwards on CPU: every text of a batch (all its columns) sorted by length and embedded in chunks of a
+bounded size, each padded only to its own longest text. The loss sees the same embeddings in the same order.
+
+sentence-transformers embeds a batch column by column (the candidate columns merged), each padded to its longest
+text, and on a CPU the padding is paid in full: a triplet batch of NLI texts carries far more padded tokens than
+real ones. Sorting all 3 × 32 texts by length and cutting them into chunks of about PACK_ELEMENTS activations
+(tokens × hidden size) pads each chunk only to its own longest text, and keeps each chunk's activations inside the
+CPU's cache (bench/throughput.py measures the gain; bigger chunks were slower, not faster). The rows of a batch do
+not change, so in-batch negatives stay what they were; only the order in which dropout draws its masks does.
+
+Self-contained (torch only): "Show code" copies `pack` and `packed_embeddings` into its scripts, so a script trains
+exactly as the lab does. A GPU, which wants one big batch, keeps sentence-transformers' own forwards.
+"""
+
+from __future__ import annotations
+
+import torch
+
+PACK_ELEMENTS = 160_000  # tokens × hidden size per chunk: ~420 tokens of MiniLM (384), ~1,250 of a 128-d BERT
+PACKED_LOSSES = ("MultipleNegativesRankingLoss", "CosineSimilarityLoss", "CoSENTLoss", "AnglELoss", "TripletLoss",
+                 "SoftmaxLoss")  # losses that embed every column once, then compute from the embeddings
+TOKEN_KEYS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def packed_embeddings(model, features: list[dict], elements: int = PACK_ELEMENTS) -> list[torch.Tensor] | None:
+    """One `sentence_embedding` tensor per column, computed in length-sorted chunks; None when the columns are not
+    plain right-padded token batches (the caller then embeds them its own way)."""
+    keys = [k for k in TOKEN_KEYS if k in features[0]]
+    # metadata (the modality) passes through when every column agrees on it; any other tensor is not ours to cut
+    meta = {k: v for k, v in features[0].items() if k not in TOKEN_KEYS}
+    if "input_ids" not in keys or "attention_mask" not in keys or any(
+            isinstance(v, torch.Tensor) for v in meta.values()) or any(
+            {k: v for k, v in f.items() if k not in TOKEN_KEYS} != meta or [k for k in TOKEN_KEYS if k in f] != keys
+            for f in features):
+        return None
+    width = max(f["input_ids"].shape[1] for f in features)
+    rows = [f["input_ids"].shape[0] for f in features]
+    batch = {k: torch.cat([torch.nn.functional.pad(f[k], (0, width - f[k].shape[1])) for f in features]) for k in keys}
+    lengths = batch["attention_mask"].sum(dim=1)
+    positions = torch.arange(width, device=lengths.device)
+    if not torch.equal(batch["attention_mask"].bool(), positions[None, :] < lengths[:, None]):
+        return None  # left padding or holes: a chunk cut at its longest text would lose tokens
+    hidden = model.get_embedding_dimension() or 384
+    order = torch.argsort(lengths, stable=True)
+    sorted_lengths = lengths[order].tolist()
+    chunks, start = [], 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and (end + 1 - start) * max(sorted_lengths[end], 1) * hidden <= elements:
+            end += 1
+        longest = max(sorted_lengths[end - 1], 1)
+        chunk = {**meta, **{k: batch[k][order[start:end], :longest] for k in keys}}
+        chunks.append(model(chunk)["sentence_embedding"])
+        start = end
+    embeddings = torch.cat(chunks)[torch.argsort(order)]  # back to column-major row order
+    return list(embeddings.split(rows))
+
+
+def pack(loss) -> bool:
+    """Make `loss` embed its batches packed while its model is on a CPU; False (and unchanged) for a loss that
+    does more than embed each column once (cached, guided, denoising, Matryoshka-wrapped losses)."""
+    if type(loss).__name__ not in PACKED_LOSSES:
+        return False
+    compute = _softmax_from_embeddings(loss) if type(loss).__name__ == "SoftmaxLoss" else \
+        loss.compute_loss_from_embeddings
+    unpacked = loss.forward
+
+    def forward(sentence_features, labels):
+        features = list(sentence_features)
+        on_cpu = next(loss.model.parameters()).device.type == "cpu"
+        embeddings = packed_embeddings(loss.model, features) if on_cpu and len(features) > 0 else None
+        return unpacked(features, labels) if embeddings is None else compute(embeddings, labels)
+
+    loss.forward = forward
+    return True
+
+
+def _softmax_from_embeddings(loss):
+    """SoftmaxLoss's forward after its embeddings: the classifier on (u, v, |u − v|), as configured."""
+
+    def compute(embeddings, labels):
+        a, b = embeddings
+        parts = ([a, b] if loss.concatenation_sent_rep else []) + (
+            [torch.abs(a - b)] if loss.concatenation_sent_difference else []) + (
+            [a * b] if loss.concatenation_sent_multiplication else [])
+        output = loss.classifier(torch.cat(parts, 1).to(loss.classifier.weight.dtype))
+        if labels is None:
+            return embeddings, output
+        return loss.loss_fct(output, labels.view(-1) if loss.num_labels == 1 or labels.shape != output.shape
+                             else labels)
+
+    return compute
