@@ -1,7 +1,7 @@
 """The Explore tab's first UMAP: a fresh server (`python app.py`) started a minute earlier, a trained MiniLM run in
 its store; headless Chromium picks the run and clicks "Project" (Banking77, 300 sentences, UMAP: the tab's
-defaults); timed from the click until both maps (base and trained) are drawn. Then a second click (the same map
-again) and a third (PCA). Each repeat starts a new server on the same store. Writes bench/results/first_map.{json,md}.
+defaults); timed from the click until both maps (base and trained) are drawn. Then PCA, then UMAP again (the
+first map once more). Each repeat starts a new server on the same store. Writes bench/results/first_map.{json,md}.
 Goal (#15): the first map ≤ 5 s.
 
 Usage: .venv/bin/python bench/first_map.py [--repeats 3] [--wait 60]
@@ -42,15 +42,13 @@ def _click_and_time(page, method: str) -> float:
     from playwright.sync_api import expect
 
     page.get_by_label(method).check()
-    for plot in ("umap-before", "umap-after"):  # the previous maps go, so that the wait sees the new ones
-        page.evaluate("id => document.querySelector('#' + id).setAttribute('data-bench', 'old')", plot)
     t0 = time.perf_counter()
     page.locator("#project").click()
     for plot in ("umap-before", "umap-after"):
         page.wait_for_function(
             """([id, method]) => { const el = document.querySelector('#' + id);
                  const title = el && el.querySelector('.gtitle');
-                 return title && title.textContent.includes(method) && el.querySelectorAll('.point').length > 100; }""",
+                 return title && title.textContent.includes(method); }""",  # each click changes the method
             arg=[plot, method.upper()], timeout=180_000)
     took = time.perf_counter() - t0
     expect(page.locator("#umap-after .gtitle")).to_contain_text(method.upper())
@@ -69,7 +67,8 @@ def one_server(runs: Path, wait_s: float) -> dict:
     started = time.perf_counter()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch()
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                        args=["--no-sandbox", "--disable-dev-shm-usage"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             while True:
                 try:
@@ -82,8 +81,8 @@ def one_server(runs: Path, wait_s: float) -> dict:
             warmup = page.locator("#warmup").inner_text()
             pick(page, "explore-pick", "all-MiniLM-L6-v2 · nli-triplets")
             first = _click_and_time(page, "UMAP")
-            again = _click_and_time(page, "UMAP")
             pca = _click_and_time(page, "PCA")
+            again = _click_and_time(page, "UMAP")  # the same map as the first: kept
             browser.close()
     finally:
         server.terminate()
@@ -116,12 +115,12 @@ def main() -> None:
         f"{os.cpu_count()} CPU cores. A trained MiniLM run in the store; Banking77, 300 sentences; from the click "
         "on Project until both maps (base, trained) are drawn in headless Chromium. Each repeat is a new server.",
         "",
-        "| repeat | first UMAP | the same map again | PCA |",
+        "| repeat | first UMAP | PCA | the first map again |",
         "|---:|---:|---:|---:|",
-        *[f"| {i + 1} | {r['first_umap_s']:.2f} s | {r['same_map_again_s']:.2f} s | {r['pca_s']:.2f} s |"
+        *[f"| {i + 1} | {r['first_umap_s']:.2f} s | {r['pca_s']:.2f} s | {r['same_map_again_s']:.2f} s |"
           for i, r in enumerate(results)],
-        f"| **median** | **{median['first_umap_s']:.2f} s** | {median['same_map_again_s']:.2f} s | "
-        f"{median['pca_s']:.2f} s |",
+        f"| **median** | **{median['first_umap_s']:.2f} s** | {median['pca_s']:.2f} s | "
+        f"{median['same_map_again_s']:.2f} s |",
         "",
         f"Goal: first UMAP ≤ 5 s. The header at the click: {results[-1]['warmup_line']}",
     ]

@@ -47,7 +47,9 @@ def build_app() -> gr.Blocks:
             _enable_starts(len(starts)), owner, starts, queue=False, show_progress="hidden", api_visibility="private")
         follow(warm_timer, WARMUP, _warm_status, [], [warm, warm_timer], api_visibility="private")
         demo.load(_warm_status, None, [warm, warm_timer], show_progress="hidden", api_visibility="private")
-    demo.queue(max_size=None, default_concurrency_limit=1)
+    # The queue is gradio's default one (gr.Blocks makes it: no size limit, one call at a time per event unless
+    # GRADIO_DEFAULT_CONCURRENCY_LIMIT says otherwise): calling demo.queue() again would build the whole web app a
+    # second time before launch builds it once more (~0.1 s of the first page, bench/first_page.py).
     return demo
 
 
