@@ -76,5 +76,11 @@ def evaluation_frame(rows: Sequence[dict[str, Any]], labels: dict[str, str] | No
             line["Banking77 route"] = r["route"]
         if isinstance(r.get("seconds"), int | float):
             line["seconds"] = round(line.get("seconds", 0.0) + float(r["seconds"]), 1)
+        if "cached" in r:  # read from the evaluation cache (the same weights scored before), not computed
+            seen = line.get("from cache")
+            now = "yes" if r["cached"] else "no"
+            line["from cache"] = now if seen in (None, now) else "partly"
     columns += [c for c in ("Banking77 route", "seconds") if any(c in line for line in table.values())]
+    if any(line.get("from cache") in ("yes", "partly") for line in table.values()):
+        columns.append("from cache")
     return pd.DataFrame(list(table.values()), columns=columns)

@@ -1,5 +1,6 @@
-"""A base model's STS-B scores, kept by what determines them: the model's weights and architecture, the split and
-the number of pairs. Thirty people starting from one base model pay for its evaluation once.
+"""A model's evaluation scores, kept by what determines them: the model's weights and architecture and the task
+(STS-B: the split and the number of pairs; the Evaluate tab's tasks: the task, its data route and size). Thirty people
+starting from one base model, or evaluating the same models, pay for each evaluation once.
 
 The key is a hash of the loaded model (every tensor's bytes, the module stack's repr, which names pooling and
 max_seq_length) and the sentence-transformers version, so a changed file, seed or setting is a new key. A cache
@@ -68,6 +69,42 @@ def write(key: str, split: str, pairs: int, metrics: dict[str, float], band: flo
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump({"metrics": metrics, "band": band, "elapsed_s": elapsed_s, "geometry": geometry}, f)
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
+def _task_path(key: str, task: str) -> Path:
+    return cache_dir() / "tasks" / f"{key}-{hashlib.blake2b(task.encode(), digest_size=8).hexdigest()}.json"
+
+
+def read_task(key: str, task: str) -> dict[str, float | str] | None:
+    """The scores of `task` (a name that says everything the scores depend on besides the model) for the model
+    `key`, or None when missing or not trustworthy: a file too large, unreadable, for another task, or holding
+    anything but finite numbers and short strings."""
+    path = _task_path(key, task)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        scores = data["scores"]
+        if data["task"] != task or not isinstance(scores, dict):
+            return None
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    good = all(isinstance(k, str) and ((isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v))
+                                       or (isinstance(v, str) and len(v) <= 200)) for k, v in scores.items())
+    return scores if good and scores else None
+
+
+def write_task(key: str, task: str, scores: dict[str, float | str]) -> None:
+    """Store atomically; a full disk or a read-only store only costs the cache."""
+    path = _task_path(key, task)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"task": task, "scores": scores}, f)
         os.replace(tmp, path)
     except OSError:
         return

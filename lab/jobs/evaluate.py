@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.errors import ConfigError, ModelError
-from lab.evaluation.mteb import evaluate_banking77
+from lab.evaluation import cache
+from lab.evaluation.mteb import evaluate_banking77, resolve_route
 from lab.evaluation.sts import evaluate_sts
 from lab.events import Finished, Stage, Table
 from lab.models import check_model, load_model
@@ -72,25 +73,38 @@ def _load(name: str, store: RunStore):
     return load_model(name)
 
 
+def _scores(model, key: str, task: str, max_test: int | None) -> tuple[dict[str, Any], bool]:
+    """(the task's scores, whether they came from the cache): a model's weights and the task's data decide them, so
+    the same model evaluated again (a base model, a finished run, by anyone) is read, not computed."""
+    name = task if task.startswith("sts-") else f"{task}|{resolve_route('auto')}|{max_test}"
+    hit = cache.read_task(key, name)
+    if hit is not None:
+        return hit, True
+    if task.startswith("sts-"):
+        m = evaluate_sts(model, task.removeprefix("sts-"))
+        scores = {k: m.get(k) for k in ("spearman_cosine", "pearson_cosine", "alignment", "uniformity", "anisotropy")}
+    else:
+        r = evaluate_banking77(model, route="auto", max_test=max_test)
+        scores = {"accuracy": r["accuracy"], "f1": r["f1"], "route": r["route"]}
+    cache.write_task(key, name, scores)
+    return scores, False
+
+
 def run_evaluation(config: EvalConfig, ctx: JobContext, store: RunStore) -> Finished:
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for i, name in enumerate(config.models, 1):
         shown = f"trained run {name[4:12]}" if name.startswith("run:") else name  # never a raw "run:<id>"
         ctx.emit(Stage(name="model", message=f"Loading {shown} ({i}/{len(config.models)})"))
-        model = _load(name, store)
+        model, key = _load(name, store), ""
         for task in config.tasks:
             checkpoint(ctx)
             ctx.emit(Stage(name=task, message=f"{TASKS[task]} — {shown} ({i}/{len(config.models)})"))
             t0 = time.perf_counter()
-            if task.startswith("sts-"):
-                m = evaluate_sts(model, task.removeprefix("sts-"))
-                scores = {k: m.get(k) for k in ("spearman_cosine", "pearson_cosine", "alignment", "uniformity",
-                                                 "anisotropy")}
-            else:
-                r = evaluate_banking77(model, route="auto", max_test=config.max_test)
-                scores = {"accuracy": r["accuracy"], "f1": r["f1"], "route": r["route"]}
-            rows.append({"model": name, "task": task, **scores, "seconds": round(time.perf_counter() - t0, 1)})
+            key = key or cache.fingerprint(model)
+            scores, cached = _scores(model, key, task, config.max_test)
+            rows.append({"model": name, "task": task, **scores, "seconds": round(time.perf_counter() - t0, 1),
+                         "cached": cached})
             ctx.emit(Table(name="evaluation", title="Evaluation", rows=list(rows)))
         del model
         free_memory()

@@ -1,4 +1,4 @@
-"""A base model's STS-B scores are kept by fingerprint (weights, module stack) and split; a bad file is ignored."""
+"""A model's scores are kept by fingerprint (weights, module stack) and split or task; a bad file is ignored."""
 
 from __future__ import annotations
 
@@ -41,6 +41,28 @@ def test_a_broken_or_oversized_cache_file_is_ignored(content):
     path = next((cache.cache_dir() / "sts").glob("abc-*.json"))
     path.write_text(content)
     assert cache.read("abc", "validation", 1500) is None
+
+
+def test_a_tasks_scores_are_kept_by_key_and_task():
+    scores = {"accuracy": 0.8, "f1": 0.79, "route": "offline"}
+    cache.write_task("abc", "banking77|offline|77", scores)
+    assert cache.read_task("abc", "banking77|offline|77") == scores
+    assert cache.read_task("abc", "banking77|offline|None") is None  # another size: another result
+    assert cache.read_task("abd", "banking77|offline|77") is None
+
+
+@pytest.mark.parametrize("content", [
+    "{not json", json.dumps([1]), json.dumps({"task": "t", "scores": [1]}), json.dumps({"task": "t"}),
+    json.dumps({"task": "other", "scores": {"accuracy": 0.8}}),  # a file of another task under this name
+    json.dumps({"task": "t", "scores": {"accuracy": "NaN"}}) .replace('"NaN"', "NaN"),  # not finite
+    json.dumps({"task": "t", "scores": {"accuracy": True}}), json.dumps({"task": "t", "scores": {}}),
+    json.dumps({"task": "t", "scores": {"route": "x" * 201}}), "x" * (cache.MAX_FILE_BYTES + 1),
+])
+def test_a_broken_task_file_is_ignored(content):
+    cache.write_task("abc", "t", {"accuracy": 0.8})
+    path = next((cache.cache_dir() / "tasks").glob("abc-*.json"))
+    path.write_text(content)
+    assert cache.read_task("abc", "t") is None
 
 
 def test_an_unwritable_cache_costs_only_the_cache(tmp_path, monkeypatch):

@@ -39,5 +39,22 @@ def test_evaluate_a_base_model_and_a_trained_run(tmp_path):
         assert [r["model"] for r in table.rows] == ["tiny-bert", f"run:{run_id}"]
         assert all(-1 <= r["spearman_cosine"] <= 1 and r["seconds"] >= 0 for r in table.rows)
         assert snap.config["kind"] == "evaluation"
+        assert not any(r["cached"] for r in table.rows)
+        # The same weights evaluated again (by anyone): read from the cache, not computed.
+        import lab.jobs.evaluate as evaluate
+
+        def computed(*_, **__):
+            raise AssertionError("evaluated again")
+
+        real, evaluate.evaluate_sts = evaluate.evaluate_sts, computed
+        try:
+            again = manager.submit(EvalConfig(models=(f"run:{run_id}", "tiny-bert"), tasks=("sts-test",)))
+            assert manager.wait(again, 300) == "completed", manager.snapshot(again).message
+        finally:
+            evaluate.evaluate_sts = real
+        rows = [e for e in manager.snapshot(again).events if isinstance(e, Table)][-1].rows
+        assert all(r["cached"] for r in rows)
+        assert {r["model"]: r["spearman_cosine"] for r in rows} == {r["model"]: r["spearman_cosine"]
+                                                                      for r in table.rows}
     finally:
         manager.close()

@@ -129,6 +129,11 @@ def test_evaluation_frame_is_side_by_side():
             "anisotropy": 0.02, "seconds": 1}]
     df = charts.evaluation_frame(geo)
     assert df.loc[0, "alignment ↓"] == 0.27 and df.loc[0, "uniformity ↓"] == -3.85 and df.loc[0, "anisotropy"] == 0.02
+    assert "from cache" not in df.columns  # nothing cached: no column
+    # scores read from the evaluation cache say so, per model
+    cached = [{**r, "cached": i != 2} for i, r in enumerate(rows)]
+    df = charts.evaluation_frame(cached, {"run:x": "trained"})
+    assert df["from cache"].tolist() == ["yes", "partly"]
 
 
 # --- the Train tab on a fake pipeline ---------------------------------------------------------------
