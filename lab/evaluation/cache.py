@@ -63,12 +63,17 @@ def read(key: str, split: str, pairs: int) -> dict | None:
 def write(key: str, split: str, pairs: int, metrics: dict[str, float], band: float | None, elapsed_s: float,
           geometry: dict[str, float] | None = None) -> None:
     """Store atomically (a reader never sees half a file); a full disk or a read-only store only costs the cache."""
-    path = _path(key, split, pairs)
+    _write(_path(key, split, pairs), {"metrics": metrics, "band": band, "elapsed_s": elapsed_s, "geometry": geometry})
+
+
+def _write(path: Path, data: dict) -> None:
+    """`data` as JSON at `path`, atomically: a temporary file of its own (two processes may write one key at once),
+    then a rename. An OSError (a full disk, a read-only store) only costs the cache."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"metrics": metrics, "band": band, "elapsed_s": elapsed_s, "geometry": geometry}, f)
+            json.dump(data, f)
         os.replace(tmp, path)
     except OSError:
         return
@@ -99,12 +104,4 @@ def read_task(key: str, task: str) -> dict[str, float | str] | None:
 
 def write_task(key: str, task: str, scores: dict[str, float | str]) -> None:
     """Store atomically; a full disk or a read-only store only costs the cache."""
-    path = _task_path(key, task)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"task": task, "scores": scores}, f)
-        os.replace(tmp, path)
-    except OSError:
-        return
+    _write(_task_path(key, task), {"task": task, "scores": scores})

@@ -96,12 +96,12 @@ def run_evaluation(config: EvalConfig, ctx: JobContext, store: RunStore) -> Fini
     for i, name in enumerate(config.models, 1):
         shown = f"trained run {name[4:12]}" if name.startswith("run:") else name  # never a raw "run:<id>"
         ctx.emit(Stage(name="model", message=f"Loading {shown} ({i}/{len(config.models)})"))
-        model, key = _load(name, store), ""
+        model = _load(name, store)
+        key = cache.fingerprint(model)  # its weights: what its cached scores are kept by
         for task in config.tasks:
             checkpoint(ctx)
             ctx.emit(Stage(name=task, message=f"{TASKS[task]} — {shown} ({i}/{len(config.models)})"))
             t0 = time.perf_counter()
-            key = key or cache.fingerprint(model)
             scores, cached = _scores(model, key, task, config.max_test)
             rows.append({"model": name, "task": task, **scores, "seconds": round(time.perf_counter() - t0, 1),
                          "cached": cached})
