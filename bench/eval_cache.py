@@ -7,15 +7,12 @@ Usage: .venv/bin/python bench/eval_cache.py
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import ROOT, save
 
 
 def main() -> None:
@@ -42,8 +39,6 @@ def main() -> None:
             print(f"{attempt}: {seconds:.1f} s, cached: {[r['cached'] for r in rows]}", flush=True)
     finally:
         manager.close()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "eval_cache.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     first, again = results
     score = {r["task"]: r.get("spearman_cosine", r.get("accuracy")) for r in first["rows"]}
     lines = [
@@ -62,8 +57,7 @@ def main() -> None:
         f"{score['banking77']:.4f}. A base model, or a finished run, evaluated by anyone on this server is computed "
         "once.",
     ]
-    (RESULTS / "eval_cache.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save("eval_cache", results, lines)
 
 
 if __name__ == "__main__":

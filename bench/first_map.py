@@ -10,7 +10,6 @@ Usage: .venv/bin/python bench/first_map.py [--repeats 3] [--wait 60]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import statistics
@@ -20,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import ROOT, save
+
 sys.path.insert(0, str(ROOT / "tests"))
 
 
@@ -106,8 +105,6 @@ def main() -> None:
     median = {k: statistics.median(r[k] for r in results) for k in ("first_umap_s", "same_map_again_s", "pca_s")}
     summary = {"repeats": args.repeats, "wait_s": args.wait, "runs": results, "median": median,
                "date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "first_map.json").write_text(json.dumps(summary, indent=2))
     lines = [
         "# The Explore tab's first map, on a server started a minute earlier",
         "",
@@ -124,8 +121,7 @@ def main() -> None:
         "",
         f"Goal: first UMAP ≤ 5 s. The header at the click: {results[-1]['warmup_line']}",
     ]
-    (RESULTS / "first_map.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save("first_map", summary, lines)
 
 
 if __name__ == "__main__":

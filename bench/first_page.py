@@ -9,7 +9,6 @@ Usage: .venv/bin/python bench/first_page.py [--repeats 5]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -21,7 +20,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import RESULTS, ROOT, _free_port  # noqa: E402
+from common import ROOT, save  # noqa: E402
+from load import _free_port  # noqa: E402
 
 HELLO = """\
 import gradio as gr
@@ -74,8 +74,6 @@ def main() -> None:
     summary = {"repeats": args.repeats, "times": times, "best": best, "median": median,
                "ratio_best": best["lab"] / best["hello"], "ratio_median": median["lab"] / median["hello"],
                "ratio_per_repeat": per_rep, "date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "first_page.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [
         "# First page: the lab against a bare Gradio hello-world",
         "",
@@ -91,8 +89,7 @@ def main() -> None:
         "",
         "Goal: ≤ 1.15.",
     ]
-    (RESULTS / "first_page.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save("first_page", summary, lines)
 
 
 if __name__ == "__main__":

@@ -33,9 +33,7 @@ from typing import Any
 import httpx
 import orjson
 import uvloop
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import RESULTS, ROOT
 
 
 def _free_port() -> int:

@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import ROOT, save
 
 
 def main() -> None:
@@ -61,8 +60,6 @@ def main() -> None:
                     rows.append(row)
     finally:
         manager.close()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     bases = args.bases.split(",")
     lines = [f"# MNRL after, by base, learning rate and epochs (`bench/{Path(__file__).name}`)", "",
              "Bundled NLI triplets (6,804), batch 32, seed 42; STS-B validation spearman_cosine on the whole split; "
@@ -76,8 +73,7 @@ def main() -> None:
             after = [cell[b]["after"] for b in bases]
             lines.append(f"| {epochs:g} | {lr:g} | " + " | ".join(f"{a:.3f} ({cell[b]['seconds']:.0f} s)"
                          for a, b in zip(after, bases, strict=True)) + f" | {after[-1] - after[0]:+.3f} |")
-    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    save(f"{args.name}", rows, lines)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import ROOT, save
 
 
 def measure(manager, name: str, form: dict) -> dict:
@@ -67,8 +66,6 @@ def main() -> None:
                     rows.append(measure(manager, name, preset.form))
     finally:
         manager.close()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "presets.json").write_text(json.dumps(rows, indent=1))
     lines = ["# Presets, measured (bench/presets.py)", "",
              f"{os.cpu_count()} CPU cores, torch threads: {os.environ.get('OMP_NUM_THREADS', 'all')}; {args.repeats} "
              "run(s) of each (seeded: a repeat gives the same scores); STS-B validation, whole split (1,500 pairs) "
@@ -80,8 +77,7 @@ def main() -> None:
         lines.append(f"| {r['preset']} | {r['rows']:,} | {r['steps']} | {r['before']:.4f} | {r['after']:.4f} | "
                      f"{r['delta']:+.4f} | {r['curve_band'] or float('nan'):.3f} | {r['loss_first']:.3f} → "
                      f"{r['loss_last']:.3f} | {r['seconds']:.0f} s |")
-    (RESULTS / "presets.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save("presets", rows, lines)
 
 
 if __name__ == "__main__":

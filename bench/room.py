@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import RESULTS, _free_port, _launch, _wait_ready  # noqa: E402 — the same server set-up as the load bench
+from common import save  # noqa: E402
+from load import _free_port, _launch, _wait_ready  # noqa: E402 — the same server set-up as the load bench
 
 
 def _participant(url: str, runs_dir: Path, offset_s: float, t0: float, out: dict) -> None:
@@ -96,8 +97,6 @@ def main() -> int:
         "start_answer_p95_s": sorted(r["start_answer_s"] for r in results)[int(0.95 * (len(results) - 1))],
         "date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "room.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [
         "# A room of 30: the Train tab's default run, started by everyone within a minute",
         "",
@@ -114,8 +113,7 @@ def main() -> int:
         "",
         "Goal: every participant has a finished result within 10 minutes (600 s).",
     ]
-    (RESULTS / "room.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save("room", summary, lines)
     return 0 if summary["all_completed"] else 1
 
 

@@ -24,10 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import RESULTS, ROOT, save
+
 VARIANTS = ("plain", "lab-unpacked", "lab")
 # name: (model, recipe, loss, samples, lr)
 CASES = {
@@ -190,8 +189,6 @@ def main() -> None:
         }
     summary = {"version": 2, "batch_size": args.batch_size, "seed": args.seed, "cpus": os.cpu_count(),
                "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"), "cases": results}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "throughput.json").write_text(json.dumps(summary, indent=2))
     lines = [
         "# Training throughput: the lab's runner vs a plain sentence-transformers script",
         "",
@@ -212,8 +209,7 @@ def main() -> None:
             f"{r['ratio_packing']:.2f} | {s['plain']:.4f} → {s['lab']:.4f} ({r['sts_delta_lab_vs_plain']:+.4f}) | "
             f"{r['real_tokens_per_s']['lab']:,.0f} | {100 * share['plain']:.0f} % → {100 * share['lab']:.0f} % of "
             f"{r['facts']['matmul_gflops']:.0f} GFLOP/s |")
-    (RESULTS / "throughput.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save("throughput", summary, lines)
 
 
 if __name__ == "__main__":

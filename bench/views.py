@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from common import ROOT, save
+
 FORMS = {
     "default (MiniLM, MNRL, 320 triplets)": {},
     "tiny-BERT preset (MNRL from random)": "Training helps: MNRL from random weights (tiny BERT, ~40 s)",
@@ -64,8 +64,6 @@ def main() -> None:
                 rows.append(row)
     finally:
         manager.close()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "views.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     lines = ["# Teaching views: cost (`bench/views.py`)", "",
              f"Each run {args.repeats}× with every view on and {args.repeats}× with all off, interleaved, after one "
              "uncounted run that puts the base model's score in the cache; wall time from submit to finished (data, "
@@ -79,8 +77,7 @@ def main() -> None:
         same = len({round(r["after"], 6) for r in on + off}) == 1
         lines.append(f"| {name} | {m_on:.1f} | {m_off:.1f} | {m_on / m_off:.3f} | {on[0]['view_events']} | "
                      f"{'yes' if same else 'no'} |")
-    (RESULTS / "views.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    save("views", rows, lines)
 
 
 if __name__ == "__main__":
