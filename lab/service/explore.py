@@ -26,7 +26,7 @@ DATASETS = ("banking77", "stsb", "nli")
 DATASET_LABELS = {"banking77": "Banking77 intents", "stsb": "STS-B pairs (score)", "nli": "NLI pairs (label)"}
 NLI_LABELS = {0: "entailment", 1: "neutral", 2: "contradiction"}
 _MODEL_CACHE_SIZE = 2
-_SAMPLES = 8  # maps' embeddings kept (2,000 × 384 floats at most: 3 MB each)
+_SAMPLES = 8  # sentence sets' embeddings kept (maps: 2,000 × 384 floats at most, 3 MB; the neighbour corpus 1.5 MB)
 
 
 
@@ -85,7 +85,6 @@ class EmbeddingService:
     def __init__(self, cache_size: int = _MODEL_CACHE_SIZE) -> None:
         self.cache_size = cache_size
         self._models: OrderedDict[str, Any] = OrderedDict()
-        self._corpus_emb: dict[tuple[str, str], np.ndarray] = {}
         self._embedded: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (model key, texts' digest)
         self._lock = threading.RLock()  # one model load / encode at a time keeps the CPU for training
 
@@ -100,8 +99,7 @@ class EmbeddingService:
             model.eval()
             self._models[ref.key] = model
             while len(self._models) > self.cache_size:
-                old, _ = self._models.popitem(last=False)
-                self._corpus_emb = {k: v for k, v in self._corpus_emb.items() if k[0] != old}
+                self._models.popitem(last=False)
             return model
 
     def encode(self, ref: ModelRef, texts: list[str]) -> np.ndarray:
@@ -115,8 +113,9 @@ class EmbeddingService:
             )
 
     def sample_embeddings(self, ref: ModelRef, texts: list[str]) -> np.ndarray:
-        """`encode`, kept for the next map of the same sentences by the same model (the newest _SAMPLES of them):
-        a model's weights do not change under its key (a base model, a finished run)."""
+        """`encode`, kept for the next use of the same sentences by the same model (a map's sample, the neighbour
+        corpus; the newest _SAMPLES of them): a model's weights do not change under its key (a base model, a
+        finished run)."""
         key = (ref.key, hashlib.sha1("\x00".join(texts).encode()).hexdigest())
         with self._lock:
             if key in self._embedded:
@@ -128,13 +127,10 @@ class EmbeddingService:
                 self._embedded.popitem(last=False)
             return embedded
 
-    def neighbours(self, ref: ModelRef, query: str, corpus: list[str], corpus_name: str, k: int = 5) -> pd.DataFrame:
+    def neighbours(self, ref: ModelRef, query: str, corpus: list[str], k: int = 5) -> pd.DataFrame:
         """Top-k corpus sentences by cosine similarity to `query`."""
         with self._lock:
-            key = (ref.key, corpus_name)
-            if key not in self._corpus_emb:
-                self._corpus_emb[key] = self.encode(ref, corpus)
-            emb = self._corpus_emb[key]  # (n, dim)
+            emb = self.sample_embeddings(ref, corpus)  # (n, dim)
             q = self.encode(ref, [query])[0]  # (dim,)
         scores = emb @ q
         top = np.argsort(-scores)[:k]
@@ -221,8 +217,8 @@ def neighbour_tables(choice: str, query: str, k: int = 5,
     k = whole_number(k, "k", 1, 50)
     before, after = refs_for(choice, owner)
     corpus = neighbour_corpus()
-    first = SERVICE.neighbours(before, query[:500], corpus, "stsb-validation", k)
-    second = SERVICE.neighbours(after, query[:500], corpus, "stsb-validation", k) if after else None
+    first = SERVICE.neighbours(before, query[:500], corpus, k)
+    second = SERVICE.neighbours(after, query[:500], corpus, k) if after else None
     return first, second
 
 
