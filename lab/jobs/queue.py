@@ -2,6 +2,8 @@
 
 A job is submitted with a validated RunConfig, gets an unguessable id, and from then on is described
 only by its status and its immutable events, which are also appended to the run store as they happen.
+An evaluation lets trainings queued after it start first (each evaluation at most `EVAL_YIELDS` times, so none
+waits for ever): a room's trainings are not held for minutes by evaluations, which can wait.
 Cancel works while queued (the job is skipped) and while running (cooperative stop). An exception in
 a job never stops the worker. The runner runs in the worker thread; the app wraps it with
 `isolation.isolated` so that each run has its own process.
@@ -10,19 +12,21 @@ a job never stops the worker. The runner runs in the worker thread; the app wrap
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import secrets
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from lab.config import RunConfig
 from lab.errors import NotAllowed, QueueFull
 from lab.events import Eval, Event, Failed, Finished, Log, Stage, View
 from lab.jobs.dispatch import run_job
+from lab.jobs.evaluate import EvalConfig
+from lab.jobs.job import Job, JobSnapshot, start_order
 from lab.jobs.outcome import describe_failure, lower_priority, metrics_of, release_memory
 from lab.store import RunStore
 from lab.training.context import Cancelled, JobContext
@@ -30,38 +34,6 @@ from lab.training.context import Cancelled, JobContext
 log = logging.getLogger(__name__)
 
 Runner = Callable[[RunConfig, Any], Finished]
-
-
-@dataclass
-class Job:
-    run_id: str
-    config: RunConfig
-    owner: str = ""
-    status: str = "queued"
-    events: list[Event] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    message: str = ""
-    version: int = 0  # bumped on every change; pollers skip work when it is unchanged
-    layout: int = 0  # bumped on every change but progress (a loss or evaluation point, a stage): status, tables, end
-
-    def changed(self, progress_only: bool = False) -> None:
-        self.version += 1
-        if not progress_only:
-            self.layout += 1
-
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    run_id: str
-    status: str
-    config: dict[str, Any]
-    events: tuple[Event, ...]
-    version: int
-    position: int | None  # 1-based place in the queue while queued
-    message: str
-    owner: str = ""
-
-
 
 
 class JobManager:
@@ -77,7 +49,8 @@ class JobManager:
         self.max_queue = max_queue  # waiting jobs, all users together
         self.max_waiting_per_owner = max_waiting_per_owner  # waiting jobs per owner (0: no limit)
         self._jobs: dict[str, Job] = {}
-        self._queue: collections.deque[str] = collections.deque()
+        self._queue: collections.deque[str] = collections.deque()  # waiting jobs in submission order
+        self._order: list[str] | None = None  # the order they will start in (start_order), None when stale
         self._stored: collections.OrderedDict[str, tuple] = collections.OrderedDict()  # run id -> (stamp, snapshot)
         self._cv = threading.Condition()
         self._closed = False
@@ -105,6 +78,7 @@ class JobManager:
                 self.store.create(run_id, config.to_dict(), owner=owner, label=config.label)
                 self._jobs[run_id] = Job(run_id, config, owner)
                 self._queue.append(run_id)
+            self._order = None
             self._cv.notify_all()
         return run_ids
 
@@ -122,6 +96,7 @@ class JobManager:
             job.stop.set()
             if job.status == "queued":
                 self._queue.remove(run_id)
+                self._order = None
                 self._finish(job, "cancelled", "Cancelled while waiting in the queue.")
             else:
                 job.message = "Stopping after the current step…"
@@ -228,11 +203,26 @@ class JobManager:
             self._cv.notify_all()
 
     # --- worker --------------------------------------------------------------------------------
+    def _start_order(self) -> list[str]:
+        if self._order is None:
+            self._order = start_order([(rid, isinstance(self._jobs[rid].config, EvalConfig), self._jobs[rid].overtaken)
+                                       for rid in self._queue])
+        return self._order
+
     def _position(self, run_id: str) -> int | None:
         try:
-            return self._queue.index(run_id) + 1
+            return self._start_order().index(run_id) + 1
         except ValueError:
             return None
+
+    def _take_next(self) -> Job:
+        """The job to start now (self._cv held): the head of the start order; evaluations it passes count it."""
+        run_id = self._start_order()[0]
+        for passed in itertools.takewhile(lambda rid: rid != run_id, self._queue):
+            self._jobs[passed].overtaken += 1
+        self._queue.remove(run_id)
+        self._order = None
+        return self._jobs[run_id]
 
     def _emit(self, job: Job, event: Event) -> None:
         try:
@@ -268,7 +258,7 @@ class JobManager:
                     self._cv.wait()
                 if self._closed:
                     return
-                job = self._jobs[self._queue.popleft()]
+                job = self._take_next()
                 job.status = "running"
                 job.changed()
                 self._cv.notify_all()

@@ -11,7 +11,8 @@ from lab.config import RunConfig, check_upload_rows
 from lab.host.paths import runs_dir
 from lab.jobs.dispatch import run_job
 from lab.jobs.isolation import isolated
-from lab.jobs.queue import JobManager, JobSnapshot
+from lab.jobs.job import JobSnapshot
+from lab.jobs.queue import JobManager
 from lab.models import check_model
 from lab.service.access import clean_owner, may_read, require_owner
 from lab.store import RunStore, valid_run_id

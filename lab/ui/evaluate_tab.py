@@ -26,7 +26,9 @@ def build(demo: gr.Blocks, tab: gr.Tab, owner: gr.BrowserState) -> gr.Button:
         "correlation of cosine similarity with the human scores. **MTEB Banking77**: a logistic-regression "
         "classifier on the embeddings (mteb's protocol; offline it runs on the bundled copy and says so). "
         "The full Banking77 protocol takes minutes per model on a CPU: the quick subset keeps 10 test "
-        "sentences per intent (770). Evaluations wait in the training queue.", elem_classes="lab-note")
+        "sentences per intent (770). Evaluations wait in the training queue, and let up to three trainings "
+        "queued after them start first; a model and task evaluated before (by anyone) is read from a cache.",
+        elem_classes="lab-note")
     with gr.Row():
         runs = gr.Dropdown([], multiselect=True, label="Trained runs", elem_id="eval-runs", scale=3,
                            info="Finished runs with a saved model.")

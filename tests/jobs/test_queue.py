@@ -1,4 +1,5 @@
-"""The job queue with a fake runner: FIFO order, cancel (queued and running), failures, persistence."""
+"""The job queue with a fake runner: FIFO order, evaluations behind trainings, cancel (queued and running),
+failures, persistence."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from lab.config import RunConfig
 from lab.errors import QueueFull
 from lab.events import Finished, Stage
+from lab.jobs.evaluate import EvalConfig
+from lab.jobs.job import EVAL_YIELDS
 from lab.jobs.queue import JobManager
 from lab.store import RunStore
 
@@ -72,6 +75,22 @@ def test_jobs_run_in_submission_order_with_queue_positions(setup):
     for run_id in (a, b, c):
         assert manager.wait(run_id, 5) == "completed"
     assert runner.order == ["a", "b", "c"]
+
+
+def test_an_evaluation_lets_trainings_go_first_but_not_for_ever(setup):
+    manager, runner = setup
+    first = manager.submit(_config("a"))
+    _wait_status(manager, first, "running")
+    evaluation = manager.submit(EvalConfig(models=("tiny-bert",), label="E"))
+    later = [manager.submit(_config(x)) for x in "bcde"]
+    assert EVAL_YIELDS == 3
+    # positions say the order they will start in: three trainings pass the evaluation, the fourth waits behind it
+    assert [manager.position(r) for r in later[:3]] == [1, 2, 3]
+    assert manager.position(evaluation) == 4 and manager.position(later[3]) == 5
+    runner.release.set()
+    for run_id in (first, evaluation, *later):
+        assert manager.wait(run_id, 5) == "completed"
+    assert runner.order == ["a", "b", "c", "d", "E", "e"]
 
 
 def test_cancel_while_queued_skips_the_job(setup):
