@@ -34,5 +34,15 @@ class PublishError(ValueError):
     """A push that cannot be done; the message never contains the token."""
 
 
+class GpuRefused(RuntimeError):
+    """ZeroGPU (or its simulation) refused a GPU call: the duration is over the tier's maximum, or the visitor's
+    quota is spent. `requested_s` and `left_s` (when known) let the page offer the CPU path or a smaller run."""
+
+    def __init__(self, message: str, requested_s: int = 0, left_s: int | None = None) -> None:
+        super().__init__(message)
+        self.requested_s = requested_s
+        self.left_s = left_s
+
+
 # What the app turns into a message (and the CLI into one line on stderr) instead of a crash.
 USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, QueueFull, NotAllowed, ExploreError, PublishError)

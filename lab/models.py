@@ -17,6 +17,7 @@ from pathlib import Path
 from lab.errors import ModelError
 from lab.host.hub import hub_available
 from lab.host.paths import bundled_model_dir, plain_model_dir
+from lab.host.zerogpu import cuda_allowed
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def load_model(
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
     entry = check_model(name, allow_local=allow_local)
+    device = device or (None if cuda_allowed() else "cpu")  # on ZeroGPU, outside a GPU call: never CUDA
     if entry.kind == "bundled":
         model = SentenceTransformer(str(bundled_model_dir()), device=device, trust_remote_code=False)
     elif entry.kind == "local":

@@ -7,6 +7,7 @@ evaluations and no evaluation waits for ever.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class Job:
     events: list[Event] = field(default_factory=list)
     overtaken: int = 0  # an evaluation: how many trainings queued after it have started first
     stop: threading.Event = field(default_factory=threading.Event)
+    on_stop: Callable[[str], None] | None = None  # a run trained outside the queue: how Cancel reaches it
     message: str = ""
     version: int = 0  # bumped on every change; pollers skip work when it is unchanged
     layout: int = 0  # bumped on every change but progress (a loss or evaluation point, a stage): status, tables, end

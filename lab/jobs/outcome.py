@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from lab.events import Finished
+from lab.host.zerogpu import cuda_allowed
 
 log = logging.getLogger(__name__)
 
@@ -55,5 +56,5 @@ def lower_priority() -> None:
 def release_memory() -> None:
     gc.collect()
     torch = sys.modules.get("torch")  # only touch torch if a job already imported it
-    if torch is not None and torch.cuda.is_available():
+    if torch is not None and cuda_allowed() and torch.cuda.is_available():
         torch.cuda.empty_cache()

@@ -37,13 +37,8 @@ Runner = Callable[[RunConfig, Any], Finished]
 
 
 class JobManager:
-    def __init__(
-        self,
-        store: RunStore,
-        runner: Runner = run_job,
-        max_queue: int = 100,
-        max_waiting_per_owner: int = 1,
-    ) -> None:
+    def __init__(self, store: RunStore, runner: Runner = run_job, max_queue: int = 100,
+                 max_waiting_per_owner: int = 1) -> None:
         self.store = store
         self.runner = runner
         self.max_queue = max_queue  # waiting jobs, all users together
@@ -94,6 +89,8 @@ class JobManager:
             if owner is not None and not admin and job.owner != owner:
                 raise NotAllowed("Only the person who started this run (or the instructor) can cancel it.")
             job.stop.set()
+            if job.on_stop is not None:
+                job.on_stop(run_id)
             if job.status == "queued":
                 self._queue.remove(run_id)
                 self._order = None
@@ -103,21 +100,33 @@ class JobManager:
                 job.changed()
             return True
 
+    # --- a run trained outside the queue (a ZeroGPU call, made by the request that started it) -----------------
+    def attach(self, config: RunConfig, owner: str = "", on_stop: Callable[[str], None] | None = None) -> str:
+        """Store and follow a run like any other, running from now on; its caller feeds its events (`feed`) and
+        ends it (`settle`). Cancel calls `on_stop` (the call shares no memory with this process)."""
+        run_id = secrets.token_hex(12)
+        with self._cv:
+            self.store.create(run_id, config.to_dict(), owner=owner, label=config.label)
+            self._jobs[run_id] = Job(run_id, config, owner, status="running", on_stop=on_stop)
+        self.store.update_meta(run_id, status="running", started=time.time())
+        return run_id
+
+    def feed(self, run_id: str, event: Event) -> None:
+        self._emit(self._jobs[run_id], event)
+
+    def settle(self, run_id: str, status: str, message: str, metrics: dict | None = None) -> None:
+        with self._cv:
+            job = self._jobs.get(run_id)
+            if job is not None and job.status == "running":
+                self._finish(job, status, message, metrics)
+
     def snapshot(self, run_id: str) -> JobSnapshot | None:
         """A consistent copy of a job's state; for stored runs not in memory, read from the store."""
         with self._cv:
             job = self._jobs.get(run_id)
             if job is not None:
-                return JobSnapshot(
-                    job.run_id,
-                    job.status,
-                    job.config.to_dict(),
-                    tuple(job.events),
-                    job.version,
-                    self._position(run_id),
-                    job.message,
-                    job.owner,
-                )
+                return JobSnapshot(job.run_id, job.status, job.config.to_dict(), tuple(job.events), job.version,
+                                   self._position(run_id), job.message, job.owner)
         # A stored run (finished, or written by another process) is read once per change of its files: a room
         # of tabs opening finished runs must not re-read and re-parse their event logs on every request.
         stamp = self.store.stamp(run_id)
@@ -136,11 +145,6 @@ class JobManager:
             while len(self._stored) > 256:
                 self._stored.popitem(last=False)
         return snap
-
-    def version(self, run_id: str) -> int | None:
-        with self._cv:
-            job = self._jobs.get(run_id)
-            return job.version if job else None
 
     def keys(self, run_id: str) -> tuple[int, int, int | None, int] | None:
         """(version, layout, queue position, queue length) of a job in memory, read together; None otherwise."""

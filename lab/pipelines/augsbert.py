@@ -145,9 +145,10 @@ def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int,
     with tempfile.TemporaryDirectory(prefix="lab-ce-") as folder, tempfile.TemporaryDirectory() as scratch:
         base = cross_encoder_base(config, folder)
         torch.manual_seed(config.seed)  # the classifier head starts from the run's seed, whatever ran before
-        model = CrossEncoder(base, num_labels=1, max_length=config.max_seq_length or 256)
-        total = max(1, epochs * math.ceil(len(gold) / config.batch_size))
         cuda = device_name() == "cuda"
+        model = CrossEncoder(base, num_labels=1, max_length=config.max_seq_length or 256,
+                             device="cuda" if cuda else "cpu")
+        total = max(1, epochs * math.ceil(len(gold) / config.batch_size))
         args = CrossEncoderTrainingArguments(
             output_dir=scratch, num_train_epochs=epochs, per_device_train_batch_size=config.batch_size,
             learning_rate=lr, warmup_steps=config.warmup_ratio, seed=config.seed, fp16=cuda,

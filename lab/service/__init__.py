@@ -5,15 +5,15 @@ errors the UI shows. No gradio, no torch here.
 
 Each concern lives in its own module and this package re-exports the names the tabs call (`service.start`, …);
 the four feature areas are reached as modules: `service.uploads`, `service.evaluations`, `service.explore`,
-`service.negatives`. Module state stays in its module: the JobManager in `live`, the hardware profile in
-`defaults`.
+`service.negatives`, and ZeroGPU's mode, `service.zerogpu`. Module state stays in its module: the JobManager in
+`live`, the hardware profile in `defaults`.
 """
 
 from __future__ import annotations
 
-from lab.errors import USER_ERRORS, ConfigError, ModelError, NotAllowed, PublishError, QueueFull
+from lab.errors import USER_ERRORS, ConfigError, GpuRefused, ModelError, NotAllowed, PublishError, QueueFull
 from lab.jobs.dispatch import is_pipeline
-from lab.service import chapter, duel, evaluations, experiment, explore, negatives, replay, uploads
+from lab.service import chapter, duel, evaluations, experiment, explore, negatives, replay, uploads, zerogpu
 from lab.service.access import UNLOCK_GUARD, check_instructor, clean_owner, instructor_enabled, new_owner
 from lab.service.choices import (
     base_model_choices,
@@ -68,6 +68,7 @@ __all__ = [
     "USER_ERRORS",
     "WARMUP",
     "ConfigError",
+    "GpuRefused",
     "ModelError",
     "NotAllowed",
     "Preview",
@@ -130,4 +131,5 @@ __all__ = [
     "start",
     "store",
     "uploads",
+    "zerogpu",
 ]

@@ -34,15 +34,16 @@ _cache: dict[tuple, Measured | None] = {}
 _lock = threading.Lock()
 
 
-def measured(model: str, columns: int, views: bool = True) -> Measured | None:
+def measured(model: str, columns: int, views: bool = True, device: str | None = None) -> Measured | None:
     """The medians of this model's newest completed runs with this many text columns (those with the views set
-    the same way when there are any); None if there are none."""
+    the same way when there are any; on `device` only, when given: a ZeroGPU Space trains on a GPU and on its CPU);
+    None if there are none."""
     runs = [r for r in store().list_runs() if r.status == "completed" and r.config.get("model") == model
             and r.config.get("kind", "training") != "evaluation" and not r.config.get("upload_id")
             and _columns(r.config) == columns][:_RECENT * 3]
     alike = [r for r in runs if bool(r.config.get("views", True)) == views]
     runs = alike or runs
-    key = (model, columns, views, tuple(r.run_id for r in runs))
+    key = (model, columns, views, device, tuple(r.run_id for r in runs))
     with _lock:
         if key in _cache:
             return _cache[key]
@@ -56,6 +57,8 @@ def measured(model: str, columns: int, views: bool = True) -> Measured | None:
         pairs = record.config.get("eval_max_pairs") or 1500  # an older run's events do not say how many
         timed = [((e.pairs or pairs), e.elapsed_s) for e in events if isinstance(e, Eval) and e.elapsed_s > 0]
         if not (started and finished and finished.train_samples_per_s > 0 and events):
+            continue
+        if device is not None and started.device != device:
             continue
         samples.append(finished.train_samples_per_s)
         if timed:  # pooled: the whole split's evaluation weighs more than a 20-pair one

@@ -11,6 +11,7 @@ from lab.config import RunConfig
 from lab.errors import ConfigError
 from lab.host.hardware import CPU, Profile, detect
 from lab.host.paths import runs_dir
+from lab.host.zerogpu import on_zero_gpu
 from lab.service.form import build_config
 from lab.service.presets import DEFAULT_FORM
 from lab.store import write_json_atomic
@@ -25,7 +26,8 @@ def hardware_profile() -> Profile:
     """
     global _profile
     if _profile is None:
-        told = os.environ.get("LAB_HARDWARE", "").strip() or os.environ.get("ACCELERATOR", "").strip()
+        told = (os.environ.get("LAB_HARDWARE", "").strip() or os.environ.get("ACCELERATOR", "").strip()
+                or on_zero_gpu())
         if not told and "torch" not in sys.modules:
             return CPU
         _profile = detect()

@@ -102,11 +102,16 @@ def any_change_key(run_id: str | None) -> str:
 def start(config: RunConfig, owner: str | None = "") -> str:
     """Queue a run for this owner; raises NotAllowed (no valid owner id), QueueFull (a limit is reached) or
     ModelError."""
+    return manager().submit(config, owner=check_start(config, owner))
+
+
+def check_start(config: RunConfig, owner: str | None) -> str:
+    """What every start checks (raises NotAllowed or ModelError/ConfigError); returns the clean owner id."""
     owner = require_owner(owner)
     check_model(config.model)  # cheap; a bad Hub id is rejected here rather than in the worker
     if config.upload_id:
         check_upload_rows(config.loss, check_upload_access(config.upload_id, owner).get("distinct_rows"))
-    return manager().submit(config, owner=owner)
+    return owner
 
 
 def cancel(run_id: str | None, owner: str | None = "", admin: bool = False) -> bool:

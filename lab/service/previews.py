@@ -82,9 +82,10 @@ def _fmt_s(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{max(1, round(seconds))} s"
 
 
-def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, float]:
+def estimate(config: RunConfig, available_rows: int | None = None, device: str | None = None) -> dict[str, float]:
     """Steps and a rough wall-time for the run on this machine (start-up + training + STS-B evals + the rest: the
-    teaching views' snapshots and saving)."""
+    teaching views' snapshots and saving); `device` "cuda" or "cpu" plans for that device (a ZeroGPU Space has
+    both), None for the one this server trains on."""
     rows = config.max_train_samples or available_rows or 0
     if available_rows:
         rows = min(rows, available_rows)
@@ -93,7 +94,7 @@ def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, 
         kind = check_model(config.model, check_hub=False).kind
     except ValueError:
         kind = "hub"
-    gpu = 20.0 if WARMUP.cuda else 1.0
+    gpu = 20.0 if (device == "cuda" if device else WARMUP.cuda) else 1.0
     columns = len(RECIPES[config.recipe].format.inputs)
     speed = _SPEED.get(kind, 5.0) * gpu * (3 / max(columns, 1)) ** 0.5
     whole = 1500 if config.eval_split == "validation" else 1379
@@ -101,7 +102,7 @@ def estimate(config: RunConfig, available_rows: int | None = None) -> dict[str, 
     pairs_per_s = _ENCODE.get(kind, 60.0) * gpu / 2
     startup_s = (0.0 if WARMUP.ready("sentence_transformers") else 12.0) + (0.5 if kind == "tiny" else 2.0)
     rest_s_per_point = 0.5 if config.views else 0.1  # views' snapshots and saving, per evaluation point
-    seen = measured(config.model, columns, config.views)  # what this server measured of its runs beats a constant
+    seen = measured(config.model, columns, config.views, device)  # what this server measured beats a constant
     if seen is not None:
         speed, startup_s = seen.samples_per_s, seen.startup_s
         pairs_per_s = seen.eval_pairs_per_s or pairs_per_s

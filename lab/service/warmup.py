@@ -10,6 +10,7 @@ import os
 import threading
 import time
 
+from lab.host.zerogpu import cuda_allowed
 from lab.jobs.isolation import start_server
 from lab.service.defaults import hardware_profile
 from lab.service.explore import prepare as prepare_explore
@@ -55,7 +56,7 @@ class Warmup:
                 self.state[module] = "ready"
                 if module == "sentence_transformers":
                     torch = importlib.import_module("torch")
-                    self.cuda = bool(torch.cuda.is_available())
+                    self.cuda = cuda_allowed() and bool(torch.cuda.is_available())
                     hardware_profile()  # detect() may import torch: do it here, not in a page load
             except Exception as exc:  # a missing optional library must not stop the app
                 self.state[module] = f"failed ({type(exc).__name__})"

@@ -19,6 +19,7 @@ from lab.evaluation import cache
 from lab.evaluation.sts import make_evaluator, strip_metrics
 from lab.events import Eval, Finished, Stage, Started
 from lab.host.distributed import is_main, world_size
+from lab.host.zerogpu import cuda_allowed
 from lab.losses import LOSSES
 from lab.models import load_model
 from lab.recipes import prepare
@@ -50,14 +51,14 @@ def library_versions() -> dict[str, str]:
 def device_name() -> str:
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if cuda_allowed() and torch.cuda.is_available() else "cpu"
 
 
 def free_memory() -> None:
     import torch
 
     gc.collect()
-    if torch.cuda.is_available():
+    if cuda_allowed() and torch.cuda.is_available():
         torch.cuda.empty_cache()
 
 

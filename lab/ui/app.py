@@ -28,7 +28,7 @@ def build_app() -> gr.Blocks:
         owner = owner_state()  # this browser's random owner id: its runs, its queue limit
         with gr.Tabs():
             with gr.Tab("Train", id="train"):
-                starts = [train_tab.build(demo, owner)]
+                starts = train_tab.build(demo, owner)
             with gr.Tab("Compare", id="compare") as compare:
                 compare_tab.build(demo, compare, owner)
             with gr.Tab("Explore", id="explore") as explore:
@@ -47,9 +47,11 @@ def build_app() -> gr.Blocks:
             _enable_starts(len(starts)), owner, starts, queue=False, show_progress="hidden", api_visibility="private")
         follow(warm_timer, WARMUP, _warm_status, [], [warm, warm_timer], api_visibility="private")
         demo.load(_warm_status, None, [warm, warm_timer], show_progress="hidden", api_visibility="private")
-    # The queue is gradio's default one (gr.Blocks makes it: no size limit, one call at a time per event unless
-    # GRADIO_DEFAULT_CONCURRENCY_LIMIT says otherwise): calling demo.queue() again would build the whole web app a
-    # second time before launch builds it once more (~0.1 s of the first page, bench/first_page.py).
+    if service.zerogpu.mode() == "zerogpu":  # gradio caps the queue at 1 waiting event on ZeroGPU: a room needs more
+        demo.queue(max_size=10_000)
+    # Elsewhere the queue is gradio's default one (gr.Blocks makes it: no size limit, one call at a time per event
+    # unless GRADIO_DEFAULT_CONCURRENCY_LIMIT says otherwise): calling demo.queue() again would build the whole web
+    # app a second time before launch builds it once more (~0.1 s of the first page, bench/first_page.py).
     return demo
 
 

@@ -135,7 +135,10 @@ def plan_preview(owner: str | None, **values: Any):
     except Exception as exc:  # data not loadable: say so, keep the form usable
         return f"**Could not load the recipe's data**: {exc}", "", pd.DataFrame(), ""
     widths = [f"{100 / max(1, len(prev.rows.columns)):.0f}%"] * len(prev.rows.columns)
-    return (service.plan_text(config, prev.available_rows), prev.roles, gr.Dataframe(prev.rows, column_widths=widths),
+    plan = service.plan_text(config, prev.available_rows)
+    if service.zerogpu.mode():  # the GPU call's seconds first; the plan line is then the CPU path's
+        plan = f"{service.zerogpu.plan_note(config, prev.available_rows)}  \n*On this Space's CPU instead*: {plan}"
+    return (plan, prev.roles, gr.Dataframe(prev.rows, column_widths=widths),
             f"Source: {prev.source}")
 
 

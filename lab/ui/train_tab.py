@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from lab import service
-from lab.ui import run_view, upload_section, views_panel
+from lab.ui import run_view, upload_section, views_panel, zerogpu
 from lab.ui.state import JOB_STORAGE_KEY, POLL_S, follow, user_errors
 from lab.ui.train_form import (
     input_keys,
@@ -28,9 +28,12 @@ from lab.ui.train_form import (
 )
 
 
-def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
-    """The tab; returns its Start button, which the app enables once the page has its owner id."""
+def build(demo: gr.Blocks, owner: gr.BrowserState) -> list[gr.Button]:
+    """The tab; returns its Start buttons, which the app enables once the page has its owner id."""
     d = service.DEFAULT_FORM
+    on_gpu_calls = bool(service.zerogpu.mode())  # ZeroGPU: Start makes one GPU call from this request
+    if on_gpu_calls:
+        zerogpu.gpu_call()  # decorated now, so that `spaces` finds it when the app launches
     form: dict[str, gr.components.Component] = {}
     knobs: dict[str, gr.components.Component] = {}
     rknobs: dict[str, gr.components.Component] = {}
@@ -112,8 +115,12 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
             with gr.Column(elem_id="actions"):
                 plan_md = gr.Markdown(elem_id="estimate")
                 with gr.Row():
-                    start_btn = gr.Button("▶ Start training", variant="primary", elem_id="start", interactive=False)
+                    start_btn = gr.Button("▶ Start on a GPU (ZeroGPU)" if on_gpu_calls else "▶ Start training",
+                                          variant="primary", elem_id="start", interactive=False)
                     cancel_btn = gr.Button("■ Cancel", variant="stop", elem_id="cancel", interactive=False)
+                # ZeroGPU: the queue still trains on the Space's CPU, with no quota
+                cpu_btn = gr.Button("Train on this Space's CPU instead (queued; no GPU quota)", size="sm",
+                                    visible=on_gpu_calls, interactive=False, elem_id="start-cpu")
                 again_btn = gr.Button("↻ Train again anyway (my own run of these settings)", size="sm",
                                       visible=False, elem_id="train-again")
             view = run_view.build()
@@ -171,8 +178,14 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
     # --- the job: start / poll / cancel ------------------------------------------------------------------
     again_btn.click(start_again, [job_id, owner], [job_id, timer, seen, again_btn, *outputs], inputs_kwargs=inputs,
                     concurrency_limit=None, show_progress="minimal", api_name="start_again")
-    start_btn.click(start, [job_id, owner], [job_id, timer, seen, again_btn, *outputs], inputs_kwargs=inputs,
-                    concurrency_limit=None, show_progress="minimal", api_name="start")
+    if on_gpu_calls:  # the handler stays open while its call trains: a reload or a closed tab ends both
+        start_btn.click(zerogpu.start_on_gpu, [job_id, owner], [job_id, timer, seen, again_btn, *outputs],
+                        inputs_kwargs=inputs, concurrency_limit=None, show_progress="hidden", api_name="start")
+        cpu_btn.click(start, [job_id, owner], [job_id, timer, seen, again_btn, *outputs], inputs_kwargs=inputs,
+                      concurrency_limit=None, show_progress="minimal", api_name="start_cpu")
+    else:
+        start_btn.click(start, [job_id, owner], [job_id, timer, seen, again_btn, *outputs], inputs_kwargs=inputs,
+                        concurrency_limit=None, show_progress="minimal", api_name="start")
     progress = [view[name] for name in run_view.PROGRESS]  # what a new loss or evaluation point changes
     follow(timer, job_id, run_view.poll, [job_id, seen, owner], [*outputs, timer, seen], api_name="poll",
            progress=progress, owner=owner)
@@ -183,7 +196,7 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> gr.Button:
               api_visibility="private")
     zip_btn.click(export_zip, [job_id, owner], zip_file, concurrency_limit=4, api_name="export_zip")
     code_btn.click(show_code, [job_id, owner], code, concurrency_limit=None, api_name="show_code")
-    return start_btn
+    return [start_btn, cpu_btn] if on_gpu_calls else [start_btn]
 
 
 def _model_choices() -> list[tuple[str, str]]:

@@ -1,0 +1,155 @@
+"""A run as one GPU call (ZeroGPU): `stream` is what runs inside the call, `request_stop` is how the server reaches
+a call it shares no memory with, and `simulate` is `spaces.GPU`'s semantics off ZeroGPU.
+
+Inside the call (`stream`, in the process ZeroGPU forked for it): the job runs in a thread of that process and its
+events are yielded as they happen (the server appends them to the run store); the run saves its model to disk
+itself before its last event. The only way down is the disk: Cancel writes `STOP` in the run's folder, which the
+call looks for twice a second. A call closed early (the visitor's page reloaded or closed, and `spaces` closed the
+generator) stops its run at the next step and yields nothing more.
+
+`simulate(task, duration)` wraps a generator function the way ZeroGPU does (spaces/zero/wrappers.py,
+`generator_function_wrapper`): the duration is computed from the call's own arguments and checked against the
+tier's maximum and the visitor's quota (GpuRefused); the call runs in a child forked for it, so nothing it changes
+in memory reaches the server; values come back through a queue; closing the wrapper sets the child's stop event,
+and the child then closes the task's generator after its next value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from lab.config import RunConfig
+from lab.errors import GpuRefused
+from lab.events import Event, Failed
+from lab.host.zerogpu import enter_gpu_call, limits
+from lab.jobs.dispatch import run_job
+from lab.jobs.outcome import describe_failure
+from lab.training.context import Cancelled, JobContext
+
+STOP_FILE = "STOP"
+POLL_S = 0.5
+STOP_GRACE_S = 600.0  # after a close, how long the run may take to reach a step where it stops (and saves)
+CANCELLED = "Cancelled"  # the error_type of the last event when the run was cancelled between stages
+
+
+def request_stop(run_dir: str | Path) -> None:
+    """Ask the GPU call training in `run_dir` to stop after its current step (it keeps the model so far)."""
+    with contextlib.suppress(OSError):
+        (Path(run_dir) / STOP_FILE).touch()
+
+
+def stream(config: RunConfig, run_id: str, run_dir: str) -> Iterator[Event]:
+    """Run one job in this process (a GPU call's) and yield its events as they happen; the last one is its Finished,
+    or a Failed (error_type CANCELLED: stopped between stages)."""
+    enter_gpu_call()
+    folder = Path(run_dir)
+    events: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        try:
+            events.put(run_job(config, JobContext(run_id, folder, events.put, stop)))
+        except Cancelled:
+            events.put(Failed(message="Stopped between stages; nothing more was trained.", error_type=CANCELLED))
+        except BaseException as exc:  # noqa: BLE001 — the run's failure is its last event, as in the queue
+            events.put(Failed(message=describe_failure(exc), error_type=getattr(exc, "error_type", type(exc).__name__)))
+        events.put(end)
+
+    thread = threading.Thread(target=work, name=f"lab-gpu-{run_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            if (folder / STOP_FILE).exists():
+                stop.set()
+            try:
+                event = events.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            if event is end:
+                return
+            yield event
+    finally:  # the call ended early (closed) or normally: either way the run must be over before the call is
+        stop.set()
+        thread.join(STOP_GRACE_S)
+
+
+# --- spaces.GPU's semantics, off ZeroGPU ---------------------------------------------------------------------
+_fork = multiprocessing.get_context("fork")
+_spent_s = 0.0  # the simulated visitor's GPU seconds used in this server (LAB_ZEROGPU_QUOTA_S is their quota)
+_spent_lock = threading.Lock()
+
+
+def simulate(task: Callable[..., Iterator[Any]], duration: Callable[..., int]) -> Callable[..., Iterator[Any]]:
+    """`task` (a generator function) as a simulated ZeroGPU call; `duration(*args)` gives the seconds it asks for."""
+
+    def call(*args: Any) -> Iterator[Any]:  # a generator, as spaces' wrapper: nothing happens before the first next()
+        requested = int(duration(*args))
+        limit = limits()
+        if requested > limit.max_call_s:
+            raise GpuRefused(f"The requested GPU duration ({requested}s) is larger than the maximum allowed "
+                             f"({limit.max_call_s}s).", requested)
+        if limit.quota_s is not None:
+            with _spent_lock:
+                left = max(0, int(limit.quota_s - _spent_s))
+            if requested > left:
+                raise GpuRefused(f"You have exceeded your ZeroGPU quota ({requested}s requested vs. {left}s left).",
+                                 requested, left)
+        yield from _run(task, args)
+
+    call.__name__ = getattr(task, "__name__", "gpu_call")
+    return call
+
+
+def _run(task: Callable[..., Iterator[Any]], args: tuple) -> Iterator[Any]:
+    global _spent_s
+    results = _fork.Queue()
+    stop = _fork.Event()
+    child = _fork.Process(target=_child, args=(task, args, results, stop), name="lab-gpu-call", daemon=True)
+    started = time.monotonic()
+    child.start()
+    try:
+        while True:
+            try:
+                kind, value = results.get(timeout=1.0)
+            except queue.Empty:
+                if not child.is_alive() and results.empty():
+                    raise RuntimeError("GPU task aborted") from None
+                continue
+            if kind == "end":
+                child.join(timeout=30)
+                return
+            if kind == "error":
+                raise RuntimeError(f"ZeroGPU worker error: {value}")
+            try:
+                yield value
+            except GeneratorExit:
+                stop.set()  # the child closes the task after its next value; nothing waits for it here
+                raise
+    finally:
+        with _spent_lock:
+            _spent_s += time.monotonic() - started
+
+
+def _child(task: Callable[..., Iterator[Any]], args: tuple, results, stop) -> None:
+    try:
+        generator = task(*args)
+        for value in generator:
+            if stop.is_set():
+                generator.close()
+                break
+            results.put(("ok", value))
+    except BaseException as exc:  # noqa: BLE001 — as spaces: the server gets the error's class
+        results.put(("error", type(exc).__name__))
+    results.put(("end", None))
+    results.close()
+    results.join_thread()
+    os._exit(0)

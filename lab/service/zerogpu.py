@@ -1,0 +1,172 @@
+"""ZeroGPU mode, the service side: the GPU seconds a run asks for and what the page says before Start; a run begun
+as one GPU call and fed from it into the run store, so that charts, Compare, Explore, replay and the teaching views
+work on it unchanged; what the page says when ZeroGPU refuses (with the CPU path and the size that would fit).
+No gradio: lab/ui/zerogpu.py makes the call with `spaces` from the visitor's own request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lab.config import RunConfig
+from lab.errors import ConfigError, GpuRefused
+from lab.events import Event, Failed, Finished
+from lab.host.zerogpu import DAILY_QUOTA_S, call_seconds, clamp, limits, mode
+from lab.jobs.gpu_call import CANCELLED, request_stop, simulate, stream
+from lab.jobs.outcome import describe_failure, metrics_of
+from lab.service.live import check_start, manager
+from lab.service.previews import estimate
+
+__all__ = ["INTERRUPTED", "GpuPlan", "as_refusal", "begin", "duration_s", "follow", "gpu_plan", "mode",
+           "plan_note", "refusal_text", "simulate", "stream"]
+
+INTERRUPTED = ("The page was reloaded or closed during this run's ZeroGPU call, which ended the call and the run with "
+               "it: its curve so far is kept, its model is not.")
+
+
+@dataclass(frozen=True)
+class GpuPlan:
+    plan_s: float  # the run's plan on the GPU
+    requested_s: int  # what the call asks ZeroGPU for (plan × margin + the call's start-up)
+    max_call_s: int  # the tier's maximum for one call
+    rows: int  # training rows of the run as set
+    rows_that_fit: int  # the most rows whose call fits the maximum (rows when it fits already)
+    cpu_s: float  # the same run on this Space's CPU (the queue)
+
+    @property
+    def fits(self) -> bool:
+        return self.requested_s <= self.max_call_s
+
+
+def gpu_plan(config: RunConfig, available_rows: int | None = None) -> GpuPlan:
+    est = estimate(config, available_rows, device="cuda")
+    limit = limits()
+    requested = call_seconds(est["total_s"])
+    rows = int(est["rows"])
+    fit = rows if requested <= limit.max_call_s else _rows_that_fit(config, available_rows, limit.max_call_s)
+    return GpuPlan(est["total_s"], requested, limit.max_call_s, rows, fit,
+                   estimate(config, available_rows, device="cpu")["total_s"])
+
+
+def duration_s(config: RunConfig) -> int:
+    """The duration a run's GPU call requests: its plan's, clamped to the tier's maximum."""
+    return clamp(gpu_plan(config).requested_s, limits())
+
+
+def _rows_that_fit(config: RunConfig, available_rows: int | None, budget_s: float) -> int:
+    """The most training rows (a multiple of the batch) whose call asks for at most `budget_s`; 0 when none."""
+    low, high = 0, int(estimate(config, available_rows, device="cuda")["rows"]) // config.batch_size
+    while low < high:  # in batches: the plan grows with them
+        mid = (low + high + 1) // 2
+        try:
+            smaller = config.replace(max_train_samples=mid * config.batch_size)
+        except ConfigError:
+            high = mid - 1
+            continue
+        if call_seconds(estimate(smaller, available_rows, device="cuda")["total_s"]) <= budget_s:
+            low = mid
+        else:
+            high = mid - 1
+    return low * config.batch_size
+
+
+def plan_note(config: RunConfig, available_rows: int | None = None) -> str:
+    """What the page says under the plan on ZeroGPU, before Start: the GPU seconds, the quotas, and reloads."""
+    plan = gpu_plan(config, available_rows)
+    quotas = ", ".join(f"{who} {s // 60:g} min" for who, s in DAILY_QUOTA_S.items())
+    text = (f"**ZeroGPU**: this run asks for **{plan.requested_s} s** of GPU time (its plan ≈ {_fmt(plan.plan_s)} "
+            f"on the GPU, with a margin and the call's start-up), charged to you: ZeroGPU's daily quota per visitor "
+            f"is {quotas}; one call may ask for at most {plan.max_call_s} s.")
+    if not plan.fits:
+        text += (f" **Too long for one call**: with Max train samples ≤ {plan.rows_that_fit:,} it fits"
+                 if plan.rows_that_fit else " **Too long for one call** at any size") + (
+                 f", or train on this Space's CPU (no quota; ≈ {_fmt(plan.cpu_s)}).")
+    return text + (" Keep this tab open while it trains: **a reload or a closed tab ends the GPU call**, and the run "
+                   "is kept as interrupted with its curve so far.")
+
+
+def refusal_text(refused: GpuRefused, config: RunConfig) -> str:
+    """ZeroGPU's refusal, with what would work: the size that fits what is left, and the CPU path."""
+    plan = gpu_plan(config)
+    budget = refused.left_s if refused.left_s is not None else plan.max_call_s
+    rows = _rows_that_fit(config, None, budget)
+    offer = (f"with Max train samples ≤ {rows:,} it asks for ≤ {budget} s" if rows
+             else f"no size of this run fits in {budget} s")
+    asked = refused.requested_s or plan.requested_s
+    return (f"ZeroGPU refused this run: {str(refused).rstrip('.')}. It asks for {asked} s; {offer}. Or train on this "
+            f"Space's CPU instead (no quota; ≈ {_fmt(plan.cpu_s)}).")
+
+
+def begin(config: RunConfig, owner: str | None) -> str:
+    """A new run of this owner, about to train in a GPU call made by their request: stored and followed like any
+    run. Raises GpuRefused when its call would ask for more than the tier's maximum (nothing is stored then)."""
+    owner = check_start(config, owner)
+    plan = gpu_plan(config)
+    if not plan.fits:
+        raise GpuRefused(f"The requested GPU duration ({plan.requested_s}s) is larger than the maximum allowed "
+                         f"({plan.max_call_s}s)", plan.requested_s)
+    return manager().attach(config, owner, on_stop=lambda run_id: request_stop(manager().store.run_dir(run_id)))
+
+
+def follow(run_id: str, events: Iterator[Event]) -> Iterator[None]:
+    """Feed a GPU call's events into the run as they come, yielding after each (so the request notices at once when
+    its page goes away: closing this generator closes the call). Raises GpuRefused, after removing the run, when
+    ZeroGPU refused the call before it began."""
+    jobs = manager()
+    began = False
+    try:
+        for event in events:
+            began = True
+            if isinstance(event, Failed) and event.error_type == CANCELLED:
+                jobs.settle(run_id, "cancelled", event.message)
+            elif isinstance(event, Failed):
+                jobs.feed(run_id, event)
+                jobs.settle(run_id, "failed", event.message)
+            else:
+                jobs.feed(run_id, event)
+                if isinstance(event, Finished):
+                    message = "The model as trained so far was saved." if event.status == "cancelled" else "Done."
+                    jobs.settle(run_id, event.status, message, metrics_of(event))
+            yield
+    except GeneratorExit:
+        jobs.settle(run_id, "interrupted", INTERRUPTED)
+        raise
+    except Exception as exc:  # noqa: BLE001 — ZeroGPU's errors arrive as gradio errors: the run ends with the message
+        refused = as_refusal(exc)
+        if refused is not None and not began:
+            jobs.settle(run_id, "failed", str(refused))
+            jobs.delete(run_id)  # nothing ran: no run to keep
+            raise refused from None
+        message = describe_failure(exc)
+        jobs.feed(run_id, Failed(message=message, error_type=type(exc).__name__))
+        jobs.settle(run_id, "failed", message)
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # a closed request closes its GPU call (spaces then stops the call's child)
+        jobs.settle(run_id, "failed", "The GPU call ended without a result.")  # a no-op when it has one
+
+
+_REQUESTED_LEFT = re.compile(r"\((\d+)s requested vs\. (\d+)s left\)")
+_TOO_LONG = re.compile(r"duration \((\d+)s\) is larger than the maximum")
+
+
+def as_refusal(exc: BaseException) -> GpuRefused | None:
+    """ZeroGPU's refusals (a duration over the maximum, a spent quota) as GpuRefused with their numbers; None for
+    any other error. `spaces` raises them as gradio errors whose message says "(120s requested vs. 45s left)"."""
+    if isinstance(exc, GpuRefused):
+        return exc
+    text = " ".join(str(part) for part in (getattr(exc, "title", ""), exc) if part)
+    if (found := _REQUESTED_LEFT.search(text)) is not None:
+        return GpuRefused(str(exc), int(found[1]), int(found[2]))
+    if (found := _TOO_LONG.search(text)) is not None:
+        return GpuRefused(str(exc), int(found[1]))
+    if "quota" in text.lower() and "zerogpu" in text.lower():
+        return GpuRefused(str(exc))
+    return None
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{max(1, round(seconds))} s"

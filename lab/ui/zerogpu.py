@@ -1,0 +1,81 @@
+"""ZeroGPU mode in the page: Start makes one GPU call from the visitor's own request (so ZeroGPU charges them and
+lends the GPU), feeds the run's events into the run store while the tab's usual timer draws them, and ends the run
+as interrupted when the page goes away (gradio closes this handler, which closes the call). The only module that
+imports `spaces` (which imports gradio), and only in this mode: on other hardware the Train tab's Start queues runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from lab import service
+from lab.ui import run_view
+from lab.ui.train_form import split_form
+
+_N_OUT = 4 + run_view.N_VIEW  # job id, timer, seen, "train again", the run view: the Train tab's Start outputs
+_call = None
+
+
+def _duration(config, run_id: str, run_dir: str) -> int:
+    """The seconds the call asks ZeroGPU for, from the run's plan (spaces calls it with the call's arguments)."""
+    return service.zerogpu.duration_s(config)
+
+
+def _train(config, run_id: str, run_dir: str) -> Iterator[Any]:
+    """The GPU call's body, run in the process ZeroGPU forked for it: the run's events as they happen."""
+    yield from service.zerogpu.stream(config, run_id, run_dir)
+
+
+def gpu_call():
+    """The decorated call, made once: on ZeroGPU at build time, so that `spaces` finds it when the app launches."""
+    global _call
+    if _call is None:
+        import spaces  # not a lab import: only in this mode (it imports gradio, patches torch on ZeroGPU)
+
+        call = spaces.GPU(duration=_duration)(_train)  # off ZeroGPU `spaces` hands the function back unchanged
+        if service.zerogpu.mode() == "simulate":
+            call = service.zerogpu.simulate(call, _duration)  # …so the simulation forks the call as ZeroGPU would
+        _call = call
+    return _call
+
+
+def start_on_gpu(job_id: str | None, owner: str | None, **values: Any) -> Iterator[tuple]:
+    """Start: an identical run is followed as usual; otherwise a new run trains in this request's GPU call, and
+    this handler stays open until the run ends (its charts come from the timer, as for every run)."""
+    skip = (gr.skip(),) * _N_OUT
+    if service.is_live(job_id, owner):
+        gr.Warning("Your previous run is still queued or running: cancel it first, or wait for it to finish.")
+        yield skip
+        return
+    try:
+        form, knobs, rknobs = split_form(values)
+        config = service.uploads.build_run_config(form, knobs, rknobs, owner or "")
+        found = service.find_identical(config, owner)
+        run_id = None if found else service.zerogpu.begin(config, owner)
+    except service.GpuRefused as exc:
+        gr.Warning(service.zerogpu.refusal_text(exc, config))
+        yield skip
+        return
+    except service.USER_ERRORS as exc:
+        raise gr.Error(str(exc)) from None
+    if found:
+        gr.Info(f"These exact settings were already trained on this server (run {found[0][:8]}): no GPU time spent. "
+                "'Train again anyway' queues your own run on the CPU.")
+        view = run_view.render(found[0], owner).values()
+        yield (found[0], gr.Timer(active=True), None, gr.Button(visible=True), *view)
+        return
+    yield (run_id, gr.Timer(active=True), None, gr.Button(visible=False), *run_view.render(run_id, owner).values())
+    run_dir = str(service.store().run_dir(run_id))
+    last = time.monotonic()
+    try:
+        for _ in service.zerogpu.follow(run_id, gpu_call()(config, run_id, run_dir)):
+            if time.monotonic() - last >= 1.0:  # a chance for gradio to close this handler when the page is gone
+                last = time.monotonic()
+                yield skip
+    except service.GpuRefused as exc:  # before the call began: the run was removed, the page says what would work
+        gr.Warning(service.zerogpu.refusal_text(exc, config))
+        yield (None, gr.Timer(active=False), None, gr.skip(), *run_view.render(None, owner).values())
