@@ -25,6 +25,11 @@ MIN_CALL_S = 30  # a call's floor: forking the worker, CUDA's start and moving t
 CALL_OVERHEAD_S = 15.0  # fork + CUDA initialisation + loading the model in the call, on top of the run's plan
 MARGIN = 1.25  # the plan is an estimate: ask for a quarter more, so a slow run is not cut off at the end
 
+# What ZeroGPU runs (spaces-zerogpu.md): requirements.txt pins torch inside this range, the README's front matter
+# picks one of these Pythons (tests/test_packaging.py checks both)
+SUPPORTED_TORCH = ("2.8.0", "2.11.0")  # lowest, highest
+SUPPORTED_PYTHON = ("3.10", "3.12")
+
 _TRUTHY = {"1", "true", "yes", "on"}
 _inside_call = False  # set in the process a GPU call runs in (lab/jobs/gpu_call.py)
 
