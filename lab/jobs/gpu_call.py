@@ -10,14 +10,16 @@ generator) stops its run at the next step and yields nothing more.
 `simulate(task, duration)` wraps a generator function the way ZeroGPU does (spaces/zero/wrappers.py,
 `generator_function_wrapper`): the duration is computed from the call's own arguments and checked against the
 tier's maximum and the visitor's quota (GpuRefused); the call runs in a child forked for it, so nothing it changes
-in memory reaches the server; values come back through a queue; closing the wrapper sets the child's stop event,
-and the child then closes the task's generator after its next value.
+in memory reaches the server; its arguments go down pickled and its values come back through a queue; closing the
+wrapper sets the child's stop event, and the child then closes the task's generator after its next value. The child
+is forked from the lab's fork server (lab/jobs/isolation.py), not from the web server itself as ZeroGPU's are: a
+process with a browser's or a test runner's threads can hold a lock at the fork that the child then waits on for
+ever, and the fork server has the training libraries imported already.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import queue
 import threading
@@ -29,8 +31,10 @@ from typing import Any
 from lab.config import RunConfig
 from lab.errors import GpuRefused
 from lab.events import Event, Failed
+from lab.host.hub import go_offline, offline_forced
 from lab.host.zerogpu import enter_gpu_call, limits
 from lab.jobs.dispatch import run_job
+from lab.jobs.isolation import fork_context
 from lab.jobs.outcome import describe_failure
 from lab.training.context import Cancelled, JobContext
 
@@ -83,7 +87,6 @@ def stream(config: RunConfig, run_id: str, run_dir: str) -> Iterator[Event]:
 
 
 # --- spaces.GPU's semantics, off ZeroGPU ---------------------------------------------------------------------
-_fork = multiprocessing.get_context("fork")
 _spent_s = 0.0  # the simulated visitor's GPU seconds used in this server (LAB_ZEROGPU_QUOTA_S is their quota)
 _spent_lock = threading.Lock()
 
@@ -111,9 +114,11 @@ def simulate(task: Callable[..., Iterator[Any]], duration: Callable[..., int]) -
 
 def _run(task: Callable[..., Iterator[Any]], args: tuple) -> Iterator[Any]:
     global _spent_s
-    results = _fork.Queue()
-    stop = _fork.Event()
-    child = _fork.Process(target=_child, args=(task, args, results, stop), name="lab-gpu-call", daemon=True)
+    context = fork_context()
+    results = context.Queue()
+    stop = context.Event()
+    child = context.Process(target=_child, args=(task, args, results, stop, dict(os.environ)), name="lab-gpu-call",
+                            daemon=True)
     started = time.monotonic()
     child.start()
     try:
@@ -139,7 +144,11 @@ def _run(task: Callable[..., Iterator[Any]], args: tuple) -> Iterator[Any]:
             _spent_s += time.monotonic() - started
 
 
-def _child(task: Callable[..., Iterator[Any]], args: tuple, results, stop) -> None:
+def _child(task: Callable[..., Iterator[Any]], args: tuple, results, stop, environ: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(environ)  # the server's environment now, not the fork server's at its start
+    if offline_forced():
+        go_offline()
     try:
         generator = task(*args)
         for value in generator:

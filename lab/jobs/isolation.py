@@ -52,7 +52,8 @@ class RunFailed(RuntimeError):
         self.final = final
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def fork_context() -> multiprocessing.context.BaseContext:
+    """The fork server's context: a process started from it is forked from a server that imported PRELOAD once."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context
@@ -62,7 +63,7 @@ def start_server() -> None:
     """Start the fork server now (it imports PRELOAD in its own process), so the first run starts fast."""
     from multiprocessing import forkserver
 
-    _context()
+    fork_context()
     forkserver.ensure_running()
 
 
@@ -81,7 +82,7 @@ def run_in_child(runner: Runner, config: RunConfig, ctx) -> Finished:
 
     Returns its Finished, or raises Cancelled (lab.training.context) or RunFailed, as the runner would have.
     """
-    context = _context()
+    context = fork_context()
     up_read, up_write = context.Pipe(duplex=False)
     down_read, down_write = context.Pipe(duplex=False)
     child = context.Process(
