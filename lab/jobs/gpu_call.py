@@ -50,9 +50,10 @@ def request_stop(run_dir: str | Path) -> None:
         (Path(run_dir) / STOP_FILE).touch()
 
 
-def stream(config: RunConfig, run_id: str, run_dir: str) -> Iterator[Event]:
-    """Run one job in this process (a GPU call's) and yield its events as they happen; the last one is its Finished,
-    or a Failed (error_type CANCELLED: stopped between stages)."""
+def stream(config: RunConfig, run_id: str, run_dir: str, step: int | None = None) -> Iterator[Event]:
+    """Run one job in this process (a GPU call's), or one step of a pipeline's, and yield its events as they happen;
+    the last one is its Finished (none after a step that is not the last), or a Failed (error_type CANCELLED:
+    stopped between stages)."""
     enter_gpu_call()
     folder = Path(run_dir)
     events: queue.Queue = queue.Queue()
@@ -61,7 +62,9 @@ def stream(config: RunConfig, run_id: str, run_dir: str) -> Iterator[Event]:
 
     def work() -> None:
         try:
-            events.put(run_job(config, JobContext(run_id, folder, events.put, stop)))
+            result = run_job(config, JobContext(run_id, folder, events.put, stop), step)
+            if result is not None:
+                events.put(result)
         except Cancelled:
             events.put(Failed(message="Stopped between stages; nothing more was trained.", error_type=CANCELLED))
         except BaseException as exc:  # noqa: BLE001 — the run's failure is its last event, as in the queue

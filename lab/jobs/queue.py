@@ -114,6 +114,11 @@ class JobManager:
     def feed(self, run_id: str, event: Event) -> None:
         self._emit(self._jobs[run_id], event)
 
+    def stop_requested(self, run_id: str) -> bool:
+        with self._cv:
+            job = self._jobs.get(run_id)
+            return job is not None and job.stop.is_set()
+
     def settle(self, run_id: str, status: str, message: str, metrics: dict | None = None) -> None:
         with self._cv:
             job = self._jobs.get(run_id)

@@ -23,6 +23,7 @@ from lab.evaluation.sts import make_evaluator
 from lab.events import Finished, Plan, Stage, Started, Table
 from lab.host.paths import bundled_model_dir
 from lab.models import check_model, load_model
+from lab.pipelines.steps import run_steps
 from lab.recipes import prepare
 from lab.training.context import JobContext, checkpoint
 from lab.training.runner import (
@@ -168,6 +169,10 @@ def train_cross_encoder(config: RunConfig, gold: pd.DataFrame, ctx, epochs: int,
 
 
 def run(config: RunConfig, ctx: JobContext) -> Finished:
+    return run_steps(STEPS, config, ctx)
+
+
+def _data_and_cross_encoder(config: RunConfig, ctx: JobContext, state: dict) -> None:
     knobs = config.recipe_params
     ctx.emit(Plan(stages=STAGES, curves=["cross-encoder", "gold+silver", "gold-only"],
                   series=["gold+silver", "gold-only"]))
@@ -177,17 +182,24 @@ def run(config: RunConfig, ctx: JobContext) -> Finished:
     stages_dir = ctx.run_dir / "stages"
     stages_dir.mkdir(parents=True, exist_ok=True)
     gold.to_parquet(stages_dir / "gold.parquet")
-    evaluator = make_evaluator(config.eval_split)  # every reported number is on the whole split
+    silver.to_parquet(stages_dir / "silver-hidden.parquet")  # its labels are hidden from the steps that follow
+    state["source"] = data.source.to_dict()
     checkpoint(ctx)
 
     # 1. Cross-encoder on gold.
     ctx.emit(Stage(name="cross-encoder", message=f"1/5 Training a cross-encoder on {len(gold):,} gold pairs"))
     cross = train_cross_encoder(config, gold, ctx, int(knobs["ce_epochs"]), float(knobs["ce_lr"]))
     cross.save(str(stages_dir / "cross-encoder"))
-    checkpoint(ctx)
 
-    # 2. Silver labels: the cross-encoder's probability that the pair is an entailment.
+
+def _label_silver(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """2. Silver labels: the cross-encoder's probability that the pair is an entailment."""
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    stages_dir = ctx.run_dir / "stages"
+    silver = pd.read_parquet(stages_dir / "silver-hidden.parquet")
     ctx.emit(Stage(name="label-silver", message=f"2/5 Labelling {len(silver):,} silver pairs"))
+    cross = CrossEncoder(str(stages_dir / "cross-encoder"), device=device_name())
     pairs = list(zip(silver["sentence1"], silver["sentence2"], strict=True))
     probs = np.asarray(cross.predict(pairs, batch_size=64, show_progress_bar=False), dtype=float).reshape(-1)
     agreement = float(np.mean((probs >= 0.5) == (silver["score"].to_numpy() >= 0.5))) if len(silver) else 0.0
@@ -201,41 +213,59 @@ def run(config: RunConfig, ctx: JobContext) -> Finished:
                         f"NLI label on {agreement:.1%} (entailment share in silver: {hidden_truth.mean():.1%})."))
     del cross
     free_memory()
-    checkpoint(ctx)
 
-    # 3. Bi-encoder on gold + silver: the augmented model, the run's main output.
+
+def _gold_and_silver(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """3. Bi-encoder on gold + silver: the augmented model, the run's main output."""
+    stages_dir = ctx.run_dir / "stages"
+    gold, silver = pd.read_parquet(stages_dir / "gold.parquet"), pd.read_parquet(stages_dir / "silver.parquet")
     ctx.emit(Stage(name="gold+silver", message=f"3/5 Training the bi-encoder on {len(gold) + len(silver):,} pairs"))
+    evaluator = make_evaluator(config.eval_split)  # every reported number is on the whole split
     model = load_run_model(config)
-    before = evaluate_base(model, evaluator, ctx, label="base")
+    state["before"] = evaluate_base(model, evaluator, ctx, label="base")
     augmented = fit(model, pd.concat([gold, silver], ignore_index=True), config, ctx, stage="gold+silver",
-                    source=data.source.to_dict(), row_counts={"gold": len(gold), "silver": len(silver)})
+                    source=state["source"], row_counts={"gold": len(gold), "silver": len(silver)})
     if augmented.cancelled:
         checkpoint(ctx)
-    after = evaluate(model, evaluator, ctx, step=augmented.steps, phase="after", stage="gold+silver",
-                     label="gold+silver")
+    state["after"] = evaluate(model, evaluator, ctx, step=augmented.steps, phase="after", stage="gold+silver",
+                              label="gold+silver")
+    state["augmented"] = {"samples_per_s": augmented.samples_per_s, "train_s": augmented.train_s,
+                          "steps": augmented.steps}
     model.save(str(ctx.run_dir / "model"))
     del model
     free_memory()
-    checkpoint(ctx)
 
-    # 4. The same bi-encoder on gold only: the baseline.
+
+def _gold_only(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """4. The same bi-encoder on gold only: the baseline."""
+    gold = pd.read_parquet(ctx.run_dir / "stages" / "gold.parquet")
     ctx.emit(Stage(name="gold-only", message=f"4/5 Training the bi-encoder on {len(gold):,} gold pairs only"))
     model = load_run_model(config)
     baseline = fit(model, gold, config, ctx, stage="gold-only")
     if baseline.cancelled:
         checkpoint(ctx)
-    gold_only = evaluate(model, evaluator, ctx, step=baseline.steps, phase="after", stage="gold-only",
-                         label="gold-only")
-    model.save(str(stages_dir / "gold-only"))
+    state["gold_only"] = evaluate(model, make_evaluator(config.eval_split), ctx, step=baseline.steps, phase="after",
+                                  stage="gold-only", label="gold-only")
+    model.save(str(ctx.run_dir / "stages" / "gold-only"))
     del model
     free_memory()
 
-    # 5. Compare.
+
+def _compare(config: RunConfig, ctx: JobContext, state: dict) -> Finished:
+    """5. Compare."""
+    stages_dir = ctx.run_dir / "stages"
+    n_gold, n_silver = (len(pd.read_parquet(stages_dir / f"{name}.parquet", columns=["score"]))
+                        for name in ("gold", "silver"))
     ctx.emit(Stage(name="compare", message="5/5 Comparing on STS-B"))
+    before, after, augmented = state["before"], state["after"], state["augmented"]
     rows = [{"model": name, "training pairs": n, **{k: round(v, 4) for k, v in m.items() if "cosine" in k}}
-            for name, n, m in (("base", 0, before), ("gold only", len(gold), gold_only),
-                               ("gold + silver", len(gold) + len(silver), after))]
+            for name, n, m in (("base", 0, before), ("gold only", n_gold, state["gold_only"]),
+                               ("gold + silver", n_gold + n_silver, after))]
     ctx.emit(Table(name="comparison", title=f"Augmented SBERT on STS-B {config.eval_split}", rows=rows))
     return Finished(status="completed", metrics_before=before, metrics_after=after,
-                    train_samples_per_s=augmented.samples_per_s, train_runtime_s=augmented.train_s,
-                    steps=augmented.steps, model_dir=str(ctx.run_dir / "model"))
+                    train_samples_per_s=augmented["samples_per_s"], train_runtime_s=augmented["train_s"],
+                    steps=augmented["steps"], model_dir=str(ctx.run_dir / "model"))
+
+
+# One step per ZeroGPU call: the stages of STAGES, the data made with the first
+STEPS = [_data_and_cross_encoder, _label_silver, _gold_and_silver, _gold_only, _compare]

@@ -16,6 +16,8 @@ from lab.evaluation.retrieval import medquad_evaluator, strip_retrieval
 from lab.evaluation.sts import make_evaluator
 from lab.events import Eval, Finished, Plan, Stage, Table
 from lab.losses import LOSSES
+from lab.models import load_model
+from lab.pipelines.steps import run_steps
 from lab.recipes import RECIPES, prepare
 from lab.training.context import JobContext, checkpoint
 from lab.training.runner import evaluate, fit, free_memory, load_run_model
@@ -106,34 +108,45 @@ SCRIPT = (
 
 
 def run(config: RunConfig, ctx: JobContext) -> Finished:
+    return run_steps(STEPS, config, ctx)
+
+
+def _data(config: RunConfig):
     knobs = config.recipe_params
-    ctx.emit(Plan(stages=STAGES, curves=["tsdae", "tsdae+fine-tune", "fine-tune"],
-                  series=["TSDAE + fine-tune", "fine-tune only"]))
-    ctx.emit(Stage(name="data", message="Preparing MedQuAD sentences and NLI triplets"))
     supervised = prepare("nli-triplets", seed=config.seed, max_rows=config.max_train_samples,
                          data_source=config.data_source)
     unlabelled = prepare("tsdae-medquad", seed=config.seed, max_rows=int(knobs["tsdae_samples"]),
                          params={"del_ratio": knobs["del_ratio"]})
-    sts = make_evaluator(config.eval_split)  # every reported number is on the whole split
-    retrieval = medquad_evaluator(int(knobs["eval_queries"]))
-    stages_dir = ctx.run_dir / "stages"
-    results: dict[str, dict[str, float]] = {}
+    return supervised, unlabelled
 
-    def assess(model, label: str, phase: str, step: int, stage: str) -> dict[str, float]:
-        scores = strip_retrieval(retrieval(model), retrieval.name)
-        ctx.emit(Eval(step=step, phase=phase, metrics=scores, stage=stage, model=label))
-        sts_scores = evaluate(model, sts, ctx, step=step, phase=phase, stage=stage, label=label)
-        results[label] = {**scores, "sts_spearman_cosine": sts_scores.get("spearman_cosine", float("nan"))}
-        return sts_scores
 
-    # 1. Base model.
+def _assess(model, config: RunConfig, ctx: JobContext, state: dict, label: str, phase: str, step: int,
+            stage: str) -> dict[str, float]:
+    retrieval = medquad_evaluator(int(config.recipe_params["eval_queries"]))
+    scores = strip_retrieval(retrieval(model), retrieval.name)
+    ctx.emit(Eval(step=step, phase=phase, metrics=scores, stage=stage, model=label))
+    sts_scores = evaluate(model, make_evaluator(config.eval_split), ctx, step=step, phase=phase, stage=stage,
+                          label=label)  # every reported number is on the whole split
+    state.setdefault("results", {})[label] = {
+        **scores, "sts_spearman_cosine": sts_scores.get("spearman_cosine", float("nan"))}
+    return sts_scores
+
+
+def _base(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """1. The base model on MedQuAD retrieval and STS-B."""
+    ctx.emit(Plan(stages=STAGES, curves=["tsdae", "tsdae+fine-tune", "fine-tune"],
+                  series=["TSDAE + fine-tune", "fine-tune only"]))
+    ctx.emit(Stage(name="data", message="Preparing MedQuAD sentences and NLI triplets"))
+    _data(config)  # made once here (a bad source fails before any training)
     ctx.emit(Stage(name="eval-base", message="1/5 Evaluating the base model on MedQuAD retrieval"))
     model = load_run_model(config)
-    before = assess(model, "base", "before", 0, "eval-base")
+    state["before"] = _assess(model, config, ctx, state, "base", "before", 0, "eval-base")
     del model
-    checkpoint(ctx)
 
-    # 2. TSDAE on the target domain.
+
+def _tsdae(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """2. TSDAE on the target domain."""
+    _, unlabelled = _data(config)
     ctx.emit(Stage(name="tsdae", message=f"2/5 TSDAE on {unlabelled.used_rows:,} MedQuAD sentences"))
     tsdae_config = config.replace(loss="tsdae", recipe="tsdae-medquad", recipe_params={}, loss_params={},
                                   matryoshka_dims=[], pooling=None)
@@ -142,39 +155,57 @@ def run(config: RunConfig, ctx: JobContext) -> Finished:
                 row_counts=unlabelled.counts())
     if stage.cancelled:
         checkpoint(ctx)
-    model.save(str(stages_dir / "tsdae"))
-    checkpoint(ctx)
+    model.save(str(ctx.run_dir / "stages" / "tsdae"))
+    del model
+    free_memory()
 
-    # 3. Supervised fine-tuning of the TSDAE model: the run's main output.
+
+def _tsdae_then_fine_tune(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """3. Supervised fine-tuning of the TSDAE model: the run's main output."""
+    supervised, _ = _data(config)
     ctx.emit(Stage(name="tsdae+fine-tune", message=f"3/5 Fine-tuning the TSDAE model on {supervised.used_rows:,} "
                                                     "NLI triplets"))
+    model = load_model(str(ctx.run_dir / "stages" / "tsdae"), allow_local=True)
     adapted = fit(model, supervised.rows, config, ctx, stage="tsdae+fine-tune", source=supervised.source.to_dict(),
                   row_counts=supervised.counts())
     if adapted.cancelled:
         checkpoint(ctx)
-    after = assess(model, "TSDAE + fine-tune", "after", adapted.steps, "tsdae+fine-tune")
+    state["after"] = _assess(model, config, ctx, state, "TSDAE + fine-tune", "after", adapted.steps,
+                             "tsdae+fine-tune")
+    state["adapted"] = {"samples_per_s": adapted.samples_per_s, "train_s": adapted.train_s, "steps": adapted.steps}
     model.save(str(ctx.run_dir / "model"))
     del model
     free_memory()
-    checkpoint(ctx)
 
-    # 4. The same fine-tuning without TSDAE.
+
+def _fine_tune_only(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """4. The same fine-tuning without TSDAE."""
+    supervised, _ = _data(config)
     ctx.emit(Stage(name="fine-tune", message="4/5 Fine-tuning the base model on NLI (no TSDAE)"))
     model = load_run_model(config)
     baseline = fit(model, supervised.rows, config, ctx, stage="fine-tune")
     if baseline.cancelled:
         checkpoint(ctx)
-    assess(model, "fine-tune only", "after", baseline.steps, "fine-tune")
-    model.save(str(stages_dir / "fine-tune"))
+    _assess(model, config, ctx, state, "fine-tune only", "after", baseline.steps, "fine-tune")
+    model.save(str(ctx.run_dir / "stages" / "fine-tune"))
     del model
     free_memory()
 
-    # 5. Compare.
+
+def _compare(config: RunConfig, ctx: JobContext, state: dict) -> Finished:
+    """5. Compare."""
+    queries = int(config.recipe_params["eval_queries"])
     ctx.emit(Stage(name="compare", message="5/5 Comparing on MedQuAD retrieval"))
-    rows = [{"model": label, **{k: round(v, 4) for k, v in scores.items()}} for label, scores in results.items()]
+    rows = [{"model": label, **{k: round(v, 4) for k, v in scores.items()}}
+            for label, scores in state["results"].items()]
     ctx.emit(Table(name="comparison", title="Domain adaptation: MedQuAD question → answer retrieval", rows=rows,
-                   note=f"{int(knobs['eval_queries'])} held-out questions, each must find its own answer among "
-                        f"{int(knobs['eval_queries'])} answers; sts_spearman_cosine is STS-B {config.eval_split}."))
-    return Finished(status="completed", metrics_before=before, metrics_after=after,
-                    train_samples_per_s=adapted.samples_per_s, train_runtime_s=adapted.train_s,
-                    steps=adapted.steps, model_dir=str(ctx.run_dir / "model"))
+                   note=f"{queries} held-out questions, each must find its own answer among {queries} answers; "
+                        f"sts_spearman_cosine is STS-B {config.eval_split}."))
+    adapted = state["adapted"]
+    return Finished(status="completed", metrics_before=state["before"], metrics_after=state["after"],
+                    train_samples_per_s=adapted["samples_per_s"], train_runtime_s=adapted["train_s"],
+                    steps=adapted["steps"], model_dir=str(ctx.run_dir / "model"))
+
+
+# One step per ZeroGPU call: the stages of STAGES
+STEPS = [_base, _tsdae, _tsdae_then_fine_tune, _fine_tune_only, _compare]

@@ -14,13 +14,14 @@ from lab.config import RunConfig
 from lab.errors import ConfigError, GpuRefused
 from lab.events import Event, Failed, Finished
 from lab.host.zerogpu import DAILY_QUOTA_S, call_seconds, clamp, limits, mode
+from lab.jobs.dispatch import steps
 from lab.jobs.gpu_call import CANCELLED, request_stop, simulate, stream
 from lab.jobs.outcome import describe_failure, metrics_of
 from lab.service.live import check_start, manager
 from lab.service.previews import estimate
 
-__all__ = ["INTERRUPTED", "GpuPlan", "as_refusal", "begin", "duration_s", "follow", "gpu_plan", "mode",
-           "plan_note", "refusal_text", "simulate", "stream"]
+__all__ = ["INTERRUPTED", "GpuPlan", "as_refusal", "begin", "calls", "duration_s", "follow", "go_on", "gpu_plan",
+           "mode", "plan_note", "refusal_text", "simulate", "stream"]
 
 INTERRUPTED = ("The page was reloaded or closed during this run's ZeroGPU call, which ended the call and the run with "
                "it: its curve so far is kept, its model is not.")
@@ -83,6 +84,9 @@ def plan_note(config: RunConfig, available_rows: int | None = None) -> str:
         text += (f" **Too long for one call**: with Max train samples ≤ {plan.rows_that_fit:,} it fits"
                  if plan.rows_that_fit else " **Too long for one call** at any size") + (
                  f", or train on this Space's CPU (no quota; ≈ {_fmt(plan.cpu_s)}).")
+    if calls(config) > 1:
+        text += (f" A pipeline makes {calls(config)} calls, one per stage, each asking for up to that; each stage is "
+                 "stored as it ends.")
     return text + (" Keep this tab open while it trains: **a reload or a closed tab ends the GPU call**, and the run "
                    "is kept as interrupted with its curve so far.")
 
@@ -110,10 +114,25 @@ def begin(config: RunConfig, owner: str | None) -> str:
     return manager().attach(config, owner, on_stop=lambda run_id: request_stop(manager().store.run_dir(run_id)))
 
 
-def follow(run_id: str, events: Iterator[Event]) -> Iterator[None]:
+def calls(config: RunConfig) -> int:
+    """How many GPU calls the run takes: one per stage of a pipeline, else one."""
+    return steps(config)
+
+
+def go_on(run_id: str) -> bool:
+    """Between two calls of a pipeline: False (and the run ends as cancelled) when its owner cancelled it."""
+    jobs = manager()
+    if jobs.stop_requested(run_id):
+        jobs.settle(run_id, "cancelled", "Stopped between stages; nothing more was trained.")
+        return False
+    return jobs.snapshot(run_id).status == "running"
+
+
+def follow(run_id: str, events: Iterator[Event], first: bool = True, last: bool = True) -> Iterator[None]:
     """Feed a GPU call's events into the run as they come, yielding after each (so the request notices at once when
-    its page goes away: closing this generator closes the call). Raises GpuRefused, after removing the run, when
-    ZeroGPU refused the call before it began."""
+    its page goes away: closing this generator closes the call). `first`/`last`: the call is the run's first/last
+    (a pipeline makes one per stage; what each stored stays). Raises GpuRefused when ZeroGPU refused the call before
+    it began: after removing the run when it was the first call, else after ending the run with the refusal."""
     jobs = manager()
     began = False
     try:
@@ -136,8 +155,9 @@ def follow(run_id: str, events: Iterator[Event]) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 — ZeroGPU's errors arrive as gradio errors: the run ends with the message
         refused = as_refusal(exc)
         if refused is not None and not began:
-            jobs.settle(run_id, "failed", str(refused))
-            jobs.delete(run_id)  # nothing ran: no run to keep
+            jobs.settle(run_id, "failed", f"ZeroGPU refused the next stage's call: {refused}")
+            if first:
+                jobs.delete(run_id)  # nothing ran: no run to keep
             raise refused from None
         message = describe_failure(exc)
         jobs.feed(run_id, Failed(message=message, error_type=type(exc).__name__))
@@ -146,7 +166,8 @@ def follow(run_id: str, events: Iterator[Event]) -> Iterator[None]:
         close = getattr(events, "close", None)
         if close is not None:
             close()  # a closed request closes its GPU call (spaces then stops the call's child)
-        jobs.settle(run_id, "failed", "The GPU call ended without a result.")  # a no-op when it has one
+        if last:
+            jobs.settle(run_id, "failed", "The GPU call ended without a result.")  # a no-op when it has one
 
 
 _REQUESTED_LEFT = re.compile(r"\((\d+)s requested vs\. (\d+)s left\)")

@@ -20,14 +20,15 @@ _N_OUT = 4 + run_view.N_VIEW  # job id, timer, seen, "train again", the run view
 _call = None
 
 
-def _duration(config, run_id: str, run_dir: str) -> int:
+def _duration(config, run_id: str, run_dir: str, step: int | None = None) -> int:
     """The seconds the call asks ZeroGPU for, from the run's plan (spaces calls it with the call's arguments)."""
     return service.zerogpu.duration_s(config)
 
 
-def _train(config, run_id: str, run_dir: str) -> Iterator[Any]:
-    """The GPU call's body, run in the process ZeroGPU forked for it: the run's events as they happen."""
-    yield from service.zerogpu.stream(config, run_id, run_dir)
+def _train(config, run_id: str, run_dir: str, step: int | None = None) -> Iterator[Any]:
+    """The GPU call's body, run in the process ZeroGPU forked for it: the run's events as they happen (one step of a
+    pipeline when `step` is given)."""
+    yield from service.zerogpu.stream(config, run_id, run_dir, step)
 
 
 def gpu_call():
@@ -70,12 +71,19 @@ def start_on_gpu(job_id: str | None, owner: str | None, **values: Any) -> Iterat
         return
     yield (run_id, gr.Timer(active=True), None, gr.Button(visible=False), *run_view.render(run_id, owner).values())
     run_dir = str(service.store().run_dir(run_id))
-    last = time.monotonic()
-    try:
-        for _ in service.zerogpu.follow(run_id, gpu_call()(config, run_id, run_dir)):
-            if time.monotonic() - last >= 1.0:  # a chance for gradio to close this handler when the page is gone
-                last = time.monotonic()
-                yield skip
-    except service.GpuRefused as exc:  # before the call began: the run was removed, the page says what would work
-        gr.Warning(service.zerogpu.refusal_text(exc, config))
-        yield (None, gr.Timer(active=False), None, gr.skip(), *run_view.render(None, owner).values())
+    n = service.zerogpu.calls(config)  # a pipeline: one call per stage, each stored as it ends
+    shown = time.monotonic()
+    for step in range(n) if n > 1 else [None]:
+        first, last = step in (None, 0), step in (None, n - 1)
+        try:
+            for _ in service.zerogpu.follow(run_id, gpu_call()(config, run_id, run_dir, step), first, last):
+                if time.monotonic() - shown >= 1.0:  # a chance for gradio to close this handler when the page is gone
+                    shown = time.monotonic()
+                    yield skip
+        except service.GpuRefused as exc:  # before the call began; the first call's run was removed
+            gr.Warning(service.zerogpu.refusal_text(exc, config))
+            if first:
+                yield (None, gr.Timer(active=False), None, gr.skip(), *run_view.render(None, owner).values())
+            return
+        if not last and not service.zerogpu.go_on(run_id):
+            return

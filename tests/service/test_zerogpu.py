@@ -21,14 +21,14 @@ from lab.service import zerogpu
 OWNER = "ab" * 16
 
 
-def _task(config, run_id, run_dir):
+def _task(config, run_id, run_dir, step=None):
     """The call's body as the app's (lab/ui/zerogpu.py), plus the pid of the process it runs in."""
     yield Stage(name="pid", message=str(os.getpid()))
-    yield from zerogpu.stream(config, run_id, run_dir)
+    yield from zerogpu.stream(config, run_id, run_dir, step)
 
 
 def _call(durations=None):
-    def duration(config, run_id, run_dir):
+    def duration(config, run_id, run_dir, step=None):
         seconds = zerogpu.duration_s(config)
         if durations is not None:
             durations.append(seconds)
@@ -188,3 +188,38 @@ def test_cancel_reaches_the_call_through_the_disk(tiny_config):
     finished = next(e for e in snap.events if isinstance(e, Finished))
     assert finished.status == "cancelled" and finished.steps < 40  # stopped early, with the model so far
     assert service.has_model(run_id)
+
+
+@pytest.mark.slow
+def test_a_pipeline_is_one_call_per_stage_each_stored_as_it_ends(tiny_config):
+    config = tiny_config(recipe="augsbert", loss="cosine", max_train_samples=96, eval_steps=0,
+                         recipe_params={"gold_fraction": 0.5, "ce_epochs": 1})
+    assert zerogpu.calls(config) == 5
+    run_id = zerogpu.begin(config, OWNER)
+    run_dir = str(service.store().run_dir(run_id))
+    pids, stored_before = set(), []
+    for step in range(5):
+        for _ in zerogpu.follow(run_id, _call()(config, run_id, run_dir, step), step == 0, step == 4):
+            pass
+        events = service.store().load(run_id).events
+        pids |= {e.message for e in events if isinstance(e, Stage) and e.name == "pid"}
+        stored_before.append(len(events))
+        if step < 4:
+            assert zerogpu.go_on(run_id)
+            assert not any(isinstance(e, Finished) for e in events)  # no result before the last stage's call
+    assert len(pids) == 5  # each stage in a process of its own: only the disk carried state between them
+    assert stored_before == sorted(stored_before) and len(set(stored_before)) == 5  # each stage stored as it ended
+    snap = service.snapshot(run_id, OWNER)
+    assert snap.status == "completed", snap.message
+    tables = {e.name for e in snap.events if e.kind == "table"}
+    assert {"silver-labels", "comparison"} <= tables
+    assert service.has_model(run_id)
+
+
+def test_a_cancel_between_two_stage_calls_ends_the_run(tiny_config):
+    config = tiny_config(recipe="augsbert", loss="cosine")
+    run_id = zerogpu.begin(config, OWNER)
+    assert zerogpu.go_on(run_id)
+    assert service.cancel(run_id, OWNER)
+    assert not zerogpu.go_on(run_id)
+    assert service.snapshot(run_id, OWNER).status == "cancelled"
