@@ -76,10 +76,10 @@ def _rows_that_fit(config: RunConfig, available_rows: int | None, budget_s: floa
 def plan_note(config: RunConfig, available_rows: int | None = None) -> str:
     """What the page says under the plan on ZeroGPU, before Start: the GPU seconds, the quotas, and reloads."""
     plan = gpu_plan(config, available_rows)
-    quotas = ", ".join(f"{who} {s // 60:g} min" for who, s in DAILY_QUOTA_S.items())
+    quotas = ", ".join(f"{s // 60:g} min ({who})" for who, s in DAILY_QUOTA_S.items())
     text = (f"**ZeroGPU**: this run asks for **{plan.requested_s} s** of GPU time (its plan ≈ {_fmt(plan.plan_s)} "
-            f"on the GPU, with a margin and the call's start-up), charged to you: ZeroGPU's daily quota per visitor "
-            f"is {quotas}; one call may ask for at most {plan.max_call_s} s.")
+            f"on the GPU, with a margin and the call's start-up), charged to you. ZeroGPU's daily quota per visitor: "
+            f"{quotas}; one call may ask for at most {plan.max_call_s} s.")
     if not plan.fits:
         text += (f" **Too long for one call**: with Max train samples ≤ {plan.rows_that_fit:,} it fits"
                  if plan.rows_that_fit else " **Too long for one call** at any size") + (
