@@ -181,11 +181,46 @@ def main() -> int:
             page.wait_for_timeout(2000)
             page.screenshot(path=str(out / "pipeline-done.png"), full_page=True)
             browser.close()
-        print(f"screenshots in {out}")
     finally:
         server.terminate()
         server.wait(timeout=30)
+    zerogpu_shot(out, args.port + 1)
+    print(f"screenshots in {out}")
     return 0
+
+
+def zerogpu_shot(out: Path, port: int) -> None:
+    """The Train tab in ZeroGPU mode (LAB_ZEROGPU=simulate: each run one call forked into a child) after a run."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "LAB_ZEROGPU": "simulate",
+           "LAB_RUNS_DIR": tempfile.mkdtemp(prefix="lab-shots-zerogpu-"), "GRADIO_SERVER_PORT": str(port)}
+    url = f"http://127.0.0.1:{port}/"
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_for(url)
+        from playwright.sync_api import expect, sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                        args=["--no-sandbox", "--disable-dev-shm-usage"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+            pick(page, "form-model", "tiny-bert")
+            for key, value in (("max_train_samples", "160"), ("eval_steps", "2"), ("eval_max_pairs", "40"),
+                               ("logging_steps", "1")):
+                box = page.locator(f"#form-{key} input").first
+                box.fill(value)
+                box.press("Tab")
+            expect(page.locator("#estimate")).to_contain_text("asks for", timeout=30_000)
+            page.locator("#start").click()
+            expect(page.locator("#status")).to_contain_text("Done", timeout=300_000)
+            page.wait_for_timeout(2000)
+            page.screenshot(path=str(out / "zerogpu.png"))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
