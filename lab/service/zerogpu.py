@@ -114,6 +114,10 @@ def begin(config: RunConfig, owner: str | None) -> str:
     return manager().attach(config, owner, on_stop=lambda run_id: request_stop(manager().store.run_dir(run_id)))
 
 
+def jobs_config(run_id: str) -> RunConfig:
+    return RunConfig.from_dict(manager().snapshot(run_id).config)
+
+
 def calls(config: RunConfig) -> int:
     """How many GPU calls the run takes: one per stage of a pipeline, else one."""
     return steps(config)
@@ -160,6 +164,10 @@ def follow(run_id: str, events: Iterator[Event], first: bool = True, last: bool 
                 jobs.delete(run_id)  # nothing ran: no run to keep
             raise refused from None
         message = describe_failure(exc)
+        if "aborted" in message.lower():  # ZeroGPU ends a call that runs past its duration (or loses its GPU)
+            message = (f"ZeroGPU ended the GPU call ({message}): it ran past the {duration_s(jobs_config(run_id))} s "
+                       "it asked for, or its GPU was reclaimed. The run stopped there; a smaller Max train samples "
+                       "asks for less, and the CPU path has no limit.")
         jobs.feed(run_id, Failed(message=message, error_type=type(exc).__name__))
         jobs.settle(run_id, "failed", message)
     finally:

@@ -161,6 +161,21 @@ def test_spaces_own_refusals_are_read_with_their_numbers():
     assert zerogpu.as_refusal(RuntimeError("CUDA error: device-side assert")) is None
 
 
+def test_a_call_zerogpu_aborts_ends_the_run_with_why(tiny_config):
+    config = tiny_config()
+    run_id = zerogpu.begin(config, OWNER)
+
+    def events():
+        yield Stage(name="train", message="Training")
+        raise RuntimeError("GPU task aborted")  # what `spaces` raises when ZeroGPU ends the call
+
+    list(zerogpu.follow(run_id, events()))
+    snap = service.snapshot(run_id, OWNER)
+    assert snap.status == "failed"
+    assert f"ran past the {zerogpu.duration_s(config)} s it asked for" in snap.message
+    assert "CPU path" in snap.message
+
+
 def test_a_closed_call_leaves_an_interrupted_run_with_its_curve(tiny_config):
     config = tiny_config(max_train_samples=320)
     run_id, call = _start(config)
