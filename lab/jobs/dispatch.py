@@ -34,6 +34,18 @@ def steps(config: RunConfig) -> int:
     return len(pipeline.STEPS) if pipeline is not None else 1
 
 
+def step_plans(config: RunConfig) -> list[RunConfig | None]:
+    """Per call (ZeroGPU): the training whose plan stands for it (None: no training)."""
+    pipeline = PIPELINES.get(config.recipe)
+    return pipeline.step_plans(config) if pipeline is not None else [config]
+
+
+def local_step(config: RunConfig, step: int | None) -> bool:
+    """Whether a pipeline's step needs no GPU (the server runs it: no call, no quota)."""
+    pipeline = PIPELINES.get(config.recipe)
+    return pipeline is not None and step in pipeline.LOCAL_STEPS
+
+
 def run_job(config: RunConfig | EvalConfig, ctx: JobContext, step: int | None = None) -> Finished | None:
     """Run one queued job to its end (raises Cancelled, or the job's own error); with `step`, only that step of a
     pipeline (the state the steps before it stored is read from its run folder): None unless it is the last."""

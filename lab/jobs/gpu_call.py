@@ -35,7 +35,7 @@ from lab.host.hub import go_offline, offline_forced
 from lab.host.zerogpu import enter_gpu_call, limits
 from lab.jobs.dispatch import run_job
 from lab.jobs.isolation import fork_context
-from lab.jobs.outcome import describe_failure
+from lab.jobs.outcome import describe_failure, release_memory
 from lab.training.context import Cancelled, JobContext
 
 STOP_FILE = "STOP"
@@ -50,11 +50,13 @@ def request_stop(run_dir: str | Path) -> None:
         (Path(run_dir) / STOP_FILE).touch()
 
 
-def stream(config: RunConfig, run_id: str, run_dir: str, step: int | None = None) -> Iterator[Event]:
+def stream(config: RunConfig, run_id: str, run_dir: str, step: int | None = None,
+           in_call: bool = True) -> Iterator[Event]:
     """Run one job in this process (a GPU call's), or one step of a pipeline's, and yield its events as they happen;
     the last one is its Finished (none after a step that is not the last), or a Failed (error_type CANCELLED:
-    stopped between stages)."""
-    enter_gpu_call()
+    stopped between stages). `in_call=False`: a step that needs no GPU, run by the server itself."""
+    if in_call:
+        enter_gpu_call()
     folder = Path(run_dir)
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
@@ -71,6 +73,9 @@ def stream(config: RunConfig, run_id: str, run_dir: str, step: int | None = None
             events.put(Failed(message=describe_failure(exc), error_type=getattr(exc, "error_type", type(exc).__name__)))
         events.put(end)
 
+    if (folder / STOP_FILE).exists():  # cancelled while the call waited for a GPU: spend nothing
+        yield Failed(message="Cancelled before the GPU call began; nothing was trained.", error_type=CANCELLED)
+        return
     thread = threading.Thread(target=work, name=f"lab-gpu-{run_id[:8]}", daemon=True)
     thread.start()
     try:
@@ -87,6 +92,7 @@ def stream(config: RunConfig, run_id: str, run_dir: str, step: int | None = None
     finally:  # the call ended early (closed) or normally: either way the run must be over before the call is
         stop.set()
         thread.join(STOP_GRACE_S)
+        release_memory()  # ZeroGPU reuses this process for the next call, anyone's
 
 
 # --- spaces.GPU's semantics, off ZeroGPU ---------------------------------------------------------------------
@@ -140,11 +146,23 @@ def _run(task: Callable[..., Iterator[Any]], args: tuple) -> Iterator[Any]:
             try:
                 yield value
             except GeneratorExit:
-                stop.set()  # the child closes the task after its next value; nothing waits for it here
+                stop.set()  # the child closes the task after its next value; as spaces, the close waits for it
+                while child.is_alive() and _drain(results):
+                    pass
+                child.join(timeout=STOP_GRACE_S)
                 raise
     finally:
         with _spent_lock:
             _spent_s += time.monotonic() - started
+
+
+def _drain(results) -> bool:
+    """Read (and drop) what the closed call still sends until its end; False once it has ended."""
+    try:
+        kind, _ = results.get(timeout=1.0)
+    except queue.Empty:
+        return True
+    return kind not in ("end", "error")
 
 
 def _child(task: Callable[..., Iterator[Any]], args: tuple, results, stop, environ: dict[str, str]) -> None:

@@ -112,7 +112,9 @@ class JobManager:
         return run_id
 
     def feed(self, run_id: str, event: Event) -> None:
-        self._emit(self._jobs[run_id], event)
+        """One event of a running attached run; ignored once the run has ended (or was deleted)."""
+        if (job := self._jobs.get(run_id)) is not None and job.status == "running":
+            self._emit(job, event)
 
     def stop_requested(self, run_id: str) -> bool:
         with self._cv:

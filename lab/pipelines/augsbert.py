@@ -267,5 +267,15 @@ def _compare(config: RunConfig, ctx: JobContext, state: dict) -> Finished:
                     steps=augmented["steps"], model_dir=str(ctx.run_dir / "model"))
 
 
-# One step per ZeroGPU call: the stages of STAGES, the data made with the first
+# One step per ZeroGPU call: the stages of STAGES, the data made with the first. The last needs no GPU (the server
+# runs it); `step_plans` says what each step trains, for the GPU seconds its call asks for.
 STEPS = [_data_and_cross_encoder, _label_silver, _gold_and_silver, _gold_only, _compare]
+LOCAL_STEPS = (4,)
+
+
+def step_plans(config: RunConfig) -> list[RunConfig | None]:
+    """The training each step does, as a run whose plan stands for it (None: no training, a short call)."""
+    rows = config.max_train_samples or 0
+    gold = max(1, round(rows * config.recipe_params["gold_fraction"])) if rows else None
+    cross = config.replace(max_train_samples=gold, epochs=float(config.recipe_params["ce_epochs"]))
+    return [cross, None, config, config.replace(max_train_samples=gold), None]

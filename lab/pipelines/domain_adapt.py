@@ -11,6 +11,8 @@ SCRIPT: the same stages as code for the generated training script ("Show code").
 
 from __future__ import annotations
 
+import pandas as pd
+
 from lab.config import RunConfig
 from lab.evaluation.retrieval import medquad_evaluator, strip_retrieval
 from lab.evaluation.sts import make_evaluator
@@ -111,13 +113,20 @@ def run(config: RunConfig, ctx: JobContext) -> Finished:
     return run_steps(STEPS, config, ctx)
 
 
-def _data(config: RunConfig):
+def _prepare(config: RunConfig, ctx: JobContext, state: dict) -> None:
+    """The NLI triplets and the damaged MedQuAD sentences, made once and kept under stages/ for the later steps."""
     knobs = config.recipe_params
-    supervised = prepare("nli-triplets", seed=config.seed, max_rows=config.max_train_samples,
-                         data_source=config.data_source)
-    unlabelled = prepare("tsdae-medquad", seed=config.seed, max_rows=int(knobs["tsdae_samples"]),
-                         params={"del_ratio": knobs["del_ratio"]})
-    return supervised, unlabelled
+    made = {"nli": prepare("nli-triplets", seed=config.seed, max_rows=config.max_train_samples,
+                           data_source=config.data_source),
+            "medquad": prepare("tsdae-medquad", seed=config.seed, max_rows=int(knobs["tsdae_samples"]),
+                               params={"del_ratio": knobs["del_ratio"]})}
+    for name, data in made.items():
+        data.rows.to_parquet(ctx.run_dir / "stages" / f"{name}.parquet")
+        state[name] = {"source": data.source.to_dict(), "counts": data.counts(), "used_rows": data.used_rows}
+
+
+def _rows(ctx: JobContext, name: str):
+    return pd.read_parquet(ctx.run_dir / "stages" / f"{name}.parquet")
 
 
 def _assess(model, config: RunConfig, ctx: JobContext, state: dict, label: str, phase: str, step: int,
@@ -137,7 +146,7 @@ def _base(config: RunConfig, ctx: JobContext, state: dict) -> None:
     ctx.emit(Plan(stages=STAGES, curves=["tsdae", "tsdae+fine-tune", "fine-tune"],
                   series=["TSDAE + fine-tune", "fine-tune only"]))
     ctx.emit(Stage(name="data", message="Preparing MedQuAD sentences and NLI triplets"))
-    _data(config)  # made once here (a bad source fails before any training)
+    _prepare(config, ctx, state)  # once, here: a bad source fails before any training
     ctx.emit(Stage(name="eval-base", message="1/5 Evaluating the base model on MedQuAD retrieval"))
     model = load_run_model(config)
     state["before"] = _assess(model, config, ctx, state, "base", "before", 0, "eval-base")
@@ -146,13 +155,13 @@ def _base(config: RunConfig, ctx: JobContext, state: dict) -> None:
 
 def _tsdae(config: RunConfig, ctx: JobContext, state: dict) -> None:
     """2. TSDAE on the target domain."""
-    _, unlabelled = _data(config)
-    ctx.emit(Stage(name="tsdae", message=f"2/5 TSDAE on {unlabelled.used_rows:,} MedQuAD sentences"))
+    unlabelled = state["medquad"]
+    ctx.emit(Stage(name="tsdae", message=f"2/5 TSDAE on {unlabelled['used_rows']:,} MedQuAD sentences"))
     tsdae_config = config.replace(loss="tsdae", recipe="tsdae-medquad", recipe_params={}, loss_params={},
                                   matryoshka_dims=[], pooling=None)
     model = load_run_model(tsdae_config)
-    stage = fit(model, unlabelled.rows, tsdae_config, ctx, stage="tsdae", source=unlabelled.source.to_dict(),
-                row_counts=unlabelled.counts())
+    stage = fit(model, _rows(ctx, "medquad"), tsdae_config, ctx, stage="tsdae", source=unlabelled["source"],
+                row_counts=unlabelled["counts"])
     if stage.cancelled:
         checkpoint(ctx)
     model.save(str(ctx.run_dir / "stages" / "tsdae"))
@@ -162,12 +171,12 @@ def _tsdae(config: RunConfig, ctx: JobContext, state: dict) -> None:
 
 def _tsdae_then_fine_tune(config: RunConfig, ctx: JobContext, state: dict) -> None:
     """3. Supervised fine-tuning of the TSDAE model: the run's main output."""
-    supervised, _ = _data(config)
-    ctx.emit(Stage(name="tsdae+fine-tune", message=f"3/5 Fine-tuning the TSDAE model on {supervised.used_rows:,} "
+    supervised = state["nli"]
+    ctx.emit(Stage(name="tsdae+fine-tune", message=f"3/5 Fine-tuning the TSDAE model on {supervised['used_rows']:,} "
                                                     "NLI triplets"))
     model = load_model(str(ctx.run_dir / "stages" / "tsdae"), allow_local=True)
-    adapted = fit(model, supervised.rows, config, ctx, stage="tsdae+fine-tune", source=supervised.source.to_dict(),
-                  row_counts=supervised.counts())
+    adapted = fit(model, _rows(ctx, "nli"), config, ctx, stage="tsdae+fine-tune", source=supervised["source"],
+                  row_counts=supervised["counts"])
     if adapted.cancelled:
         checkpoint(ctx)
     state["after"] = _assess(model, config, ctx, state, "TSDAE + fine-tune", "after", adapted.steps,
@@ -180,10 +189,9 @@ def _tsdae_then_fine_tune(config: RunConfig, ctx: JobContext, state: dict) -> No
 
 def _fine_tune_only(config: RunConfig, ctx: JobContext, state: dict) -> None:
     """4. The same fine-tuning without TSDAE."""
-    supervised, _ = _data(config)
     ctx.emit(Stage(name="fine-tune", message="4/5 Fine-tuning the base model on NLI (no TSDAE)"))
     model = load_run_model(config)
-    baseline = fit(model, supervised.rows, config, ctx, stage="fine-tune")
+    baseline = fit(model, _rows(ctx, "nli"), config, ctx, stage="fine-tune")
     if baseline.cancelled:
         checkpoint(ctx)
     _assess(model, config, ctx, state, "fine-tune only", "after", baseline.steps, "fine-tune")
@@ -207,5 +215,14 @@ def _compare(config: RunConfig, ctx: JobContext, state: dict) -> Finished:
                     steps=adapted["steps"], model_dir=str(ctx.run_dir / "model"))
 
 
-# One step per ZeroGPU call: the stages of STAGES
+# One step per ZeroGPU call: the stages of STAGES. The last needs no GPU (the server runs it); `step_plans` says what
+# each step trains, for the GPU seconds its call asks for.
 STEPS = [_base, _tsdae, _tsdae_then_fine_tune, _fine_tune_only, _compare]
+LOCAL_STEPS = (4,)
+
+
+def step_plans(config: RunConfig) -> list[RunConfig | None]:
+    """The training each step does, as a run whose plan stands for it (None: no training, a short call)."""
+    tsdae = config.replace(loss="tsdae", recipe="tsdae-medquad", recipe_params={}, loss_params={}, matryoshka_dims=[],
+                           pooling=None, max_train_samples=int(config.recipe_params["tsdae_samples"]))
+    return [None, tsdae, config, config, None]

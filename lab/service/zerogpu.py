@@ -7,24 +7,25 @@ No gradio: lab/ui/zerogpu.py makes the call with `spaces` from the visitor's own
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lab.config import RunConfig
 from lab.errors import ConfigError, GpuRefused
 from lab.events import Event, Failed, Finished
-from lab.host.zerogpu import DAILY_QUOTA_S, call_seconds, clamp, limits, mode
-from lab.jobs.dispatch import steps
+from lab.host.zerogpu import DAILY_QUOTA_S, MIN_CALL_S, call_seconds, clamp, limits, mode
+from lab.jobs.dispatch import local_step, step_plans, steps
 from lab.jobs.gpu_call import CANCELLED, request_stop, simulate, stream
 from lab.jobs.outcome import describe_failure, metrics_of
 from lab.service.live import check_start, manager
 from lab.service.previews import estimate
 
 __all__ = ["INTERRUPTED", "GpuPlan", "as_refusal", "begin", "calls", "duration_s", "follow", "go_on", "gpu_plan",
-           "mode", "plan_note", "refusal_text", "simulate", "stream"]
+           "local_step", "mode", "plan_note", "refusal_text", "settle_unfinished", "simulate", "stream"]
 
-INTERRUPTED = ("The page was reloaded or closed during this run's ZeroGPU call, which ended the call and the run with "
-               "it: its curve so far is kept, its model is not.")
+INTERRUPTED = ("The page was reloaded or closed during this run's ZeroGPU call, which ended the call and stopped the "
+               "run: its curve so far is kept.")
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,28 @@ class GpuPlan:
 
 
 def gpu_plan(config: RunConfig, available_rows: int | None = None) -> GpuPlan:
+    """The run's call (a pipeline's: its longest stage's, as each stage is a call of its own)."""
     est = estimate(config, available_rows, device="cuda")
     limit = limits()
-    requested = call_seconds(est["total_s"])
+    requested = max(_step_seconds(config, i, available_rows) for i in range(calls(config)))
     rows = int(est["rows"])
     fit = rows if requested <= limit.max_call_s else _rows_that_fit(config, available_rows, limit.max_call_s)
     return GpuPlan(est["total_s"], requested, limit.max_call_s, rows, fit,
                    estimate(config, available_rows, device="cpu")["total_s"])
 
 
-def duration_s(config: RunConfig) -> int:
-    """The duration a run's GPU call requests: its plan's, clamped to the tier's maximum."""
-    return clamp(gpu_plan(config).requested_s, limits())
+def duration_s(config: RunConfig, step: int | None = None) -> int:
+    """The duration a run's GPU call (or a pipeline's stage's) requests: its plan's, clamped to the tier's maximum."""
+    return clamp(_step_seconds(config, step or 0), limits())
+
+
+def _step_seconds(config: RunConfig, step: int, available_rows: int | None = None) -> int:
+    """What one call asks for: the plan of the training it does (a pipeline's stage: `step_plans`), or the least a
+    call asks for when it trains nothing."""
+    stands_for = step_plans(config)[step]
+    if stands_for is None:
+        return MIN_CALL_S
+    return call_seconds(estimate(stands_for, available_rows, device="cuda")["total_s"])
 
 
 def _rows_that_fit(config: RunConfig, available_rows: int | None, budget_s: float) -> int:
@@ -66,7 +77,7 @@ def _rows_that_fit(config: RunConfig, available_rows: int | None, budget_s: floa
         except ConfigError:
             high = mid - 1
             continue
-        if call_seconds(estimate(smaller, available_rows, device="cuda")["total_s"]) <= budget_s:
+        if max(_step_seconds(smaller, i, available_rows) for i in range(calls(smaller))) <= budget_s:
             low = mid
         else:
             high = mid - 1
@@ -85,8 +96,10 @@ def plan_note(config: RunConfig, available_rows: int | None = None) -> str:
                  if plan.rows_that_fit else " **Too long for one call** at any size") + (
                  f", or train on this Space's CPU (no quota; ≈ {_fmt(plan.cpu_s)}).")
     if calls(config) > 1:
-        text += (f" A pipeline makes {calls(config)} calls, one per stage, each asking for up to that; each stage is "
-                 "stored as it ends.")
+        total = sum(_step_seconds(config, i, available_rows) for i in range(calls(config))
+                    if not local_step(config, i))
+        text += (f" A pipeline makes one call per stage, each stored as it ends: {total} s in all, its longest "
+                 "stage's above.")
     return text + (" Keep this tab open while it trains: **a reload or a closed tab ends the GPU call**, and the run "
                    "is kept as interrupted with its curve so far.")
 
@@ -94,6 +107,9 @@ def plan_note(config: RunConfig, available_rows: int | None = None) -> str:
 def refusal_text(refused: GpuRefused, config: RunConfig) -> str:
     """ZeroGPU's refusal, with what would work: the size that fits what is left, and the CPU path."""
     plan = gpu_plan(config)
+    if refused.left_s is None and not refused.requested_s:  # no GPU free for this Space now: no size would help
+        return (f"ZeroGPU has no GPU for this run right now: {str(refused).rstrip('.')}. Try again in a minute, or "
+                f"train on this Space's CPU instead (no quota; ≈ {_fmt(plan.cpu_s)}).")
     budget = refused.left_s if refused.left_s is not None else plan.max_call_s
     rows = _rows_that_fit(config, None, budget)
     offer = (f"with Max train samples ≤ {rows:,} it asks for ≤ {budget} s" if rows
@@ -116,6 +132,12 @@ def begin(config: RunConfig, owner: str | None) -> str:
 
 def jobs_config(run_id: str) -> RunConfig:
     return RunConfig.from_dict(manager().snapshot(run_id).config)
+
+
+def settle_unfinished(run_id: str) -> None:
+    """A run whose Start handler ended while it still reads as running (its page closed before or between calls, or
+    an error there): interrupted, with what it stored. A no-op for a run that has ended."""
+    manager().settle(run_id, "interrupted", INTERRUPTED)
 
 
 def calls(config: RunConfig) -> int:
@@ -155,6 +177,11 @@ def follow(run_id: str, events: Iterator[Event], first: bool = True, last: bool 
             yield
     except GeneratorExit:
         jobs.settle(run_id, "interrupted", INTERRUPTED)
+        request_stop(jobs.store.run_dir(run_id))  # the run stops at its next step, whatever the call does
+        closing = getattr(events, "close", None)
+        events = iter(())  # closed below, off this thread: spaces' close waits for the call's end (gradio
+        if closing is not None:  # closes this handler on its event loop)
+            threading.Thread(target=closing, name=f"lab-close-{run_id[:8]}", daemon=True).start()
         raise
     except Exception as exc:  # noqa: BLE001 — ZeroGPU's errors arrive as gradio errors: the run ends with the message
         refused = as_refusal(exc)
@@ -163,8 +190,8 @@ def follow(run_id: str, events: Iterator[Event], first: bool = True, last: bool 
             if first:
                 jobs.delete(run_id)  # nothing ran: no run to keep
             raise refused from None
-        message = describe_failure(exc)
-        if "aborted" in message.lower():  # ZeroGPU ends a call that runs past its duration (or loses its GPU)
+        message = describe_failure(RuntimeError(_text(exc)))
+        if "GPU task aborted" in message:  # ZeroGPU ends a call that runs past its duration (or loses its GPU)
             message = (f"ZeroGPU ended the GPU call ({message}): it ran past the {duration_s(jobs_config(run_id))} s "
                        "it asked for, or its GPU was reclaimed. The run stopped there; a smaller Max train samples "
                        "asks for less, and the CPU path has no limit.")
@@ -187,14 +214,21 @@ def as_refusal(exc: BaseException) -> GpuRefused | None:
     any other error. `spaces` raises them as gradio errors whose message says "(120s requested vs. 45s left)"."""
     if isinstance(exc, GpuRefused):
         return exc
-    text = " ".join(str(part) for part in (getattr(exc, "title", ""), exc) if part)
+    message = _text(exc)
+    text = f"{getattr(exc, 'title', '') or ''} {message}"
     if (found := _REQUESTED_LEFT.search(text)) is not None:
-        return GpuRefused(str(exc), int(found[1]), int(found[2]))
+        return GpuRefused(message, int(found[1]), int(found[2]))
     if (found := _TOO_LONG.search(text)) is not None:
-        return GpuRefused(str(exc), int(found[1]))
-    if "quota" in text.lower() and "zerogpu" in text.lower():
-        return GpuRefused(str(exc))
+        return GpuRefused(message, int(found[1]))
+    if "zerogpu" in text.lower() and any(word in text.lower() for word in ("quota", "no gpu", "gpu limit")):
+        return GpuRefused(message)
     return None
+
+
+def _text(exc: BaseException) -> str:
+    """An error's message: a gradio error's own (its str() is the message's repr)."""
+    message = getattr(exc, "message", None)
+    return message.strip() if isinstance(message, str) and message.strip() else str(exc)
 
 
 def _fmt(seconds: float) -> str:

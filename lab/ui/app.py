@@ -82,6 +82,8 @@ def launch_kwargs(**overrides: Any) -> dict[str, Any]:
         "css": CSS,
         "app_kwargs": {"middleware": [Middleware(ChangeKeyRoute)]},  # the tabs' change-key GET, before the router
     }
+    if service.zerogpu.mode():  # each running ZeroGPU Start holds one of gradio's threads for its whole run
+        kwargs["max_threads"] = 200
     kwargs.update(overrides)
     return kwargs
 

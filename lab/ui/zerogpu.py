@@ -6,6 +6,7 @@ imports `spaces` (which imports gradio), and only in this mode: on other hardwar
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +23,7 @@ _call = None
 
 def _duration(config, run_id: str, run_dir: str, step: int | None = None) -> int:
     """The seconds the call asks ZeroGPU for, from the run's plan (spaces calls it with the call's arguments)."""
-    return service.zerogpu.duration_s(config)
+    return service.zerogpu.duration_s(config, step)
 
 
 def _train(config, run_id: str, run_dir: str, step: int | None = None) -> Iterator[Any]:
@@ -69,17 +70,29 @@ def start_on_gpu(job_id: str | None, owner: str | None, **values: Any) -> Iterat
         view = run_view.render(found[0], owner).values()
         yield (found[0], gr.Timer(active=True), None, gr.Button(visible=True), *view)
         return
-    yield (run_id, gr.Timer(active=True), None, gr.Button(visible=False), *run_view.render(run_id, owner).values())
+    try:
+        yield (run_id, gr.Timer(active=True), None, gr.Button(visible=False), *run_view.render(run_id, owner).values())
+        yield from _train_in_calls(config, run_id, owner, skip)
+    finally:  # however this handler ends (its page closed at any point, an error), the run does not stay running
+        service.zerogpu.settle_unfinished(run_id)
+
+
+def _train_in_calls(config, run_id: str, owner: str | None, skip: tuple) -> Iterator[tuple]:
     run_dir = str(service.store().run_dir(run_id))
     n = service.zerogpu.calls(config)  # a pipeline: one call per stage, each stored as it ends
     shown = time.monotonic()
     for step in range(n) if n > 1 else [None]:
         first, last = step in (None, 0), step in (None, n - 1)
+        if service.zerogpu.local_step(config, step):  # no GPU needed (a pipeline's comparison): no call, no quota
+            events = service.zerogpu.stream(config, run_id, run_dir, step, in_call=False)
+        else:
+            events = gpu_call()(config, run_id, run_dir, step)
         try:
-            for _ in service.zerogpu.follow(run_id, gpu_call()(config, run_id, run_dir, step), first, last):
-                if time.monotonic() - shown >= 1.0:  # a chance for gradio to close this handler when the page is gone
-                    shown = time.monotonic()
-                    yield skip
+            with contextlib.closing(service.zerogpu.follow(run_id, events, first, last)) as following:
+                for _ in following:
+                    if time.monotonic() - shown >= 1.0:  # a chance for gradio to close this handler (page gone)
+                        shown = time.monotonic()
+                        yield skip
         except service.GpuRefused as exc:  # before the call began; the first call's run was removed
             gr.Warning(service.zerogpu.refusal_text(exc, config))
             if first:

@@ -28,8 +28,8 @@ def _task(config, run_id, run_dir, step=None):
 
 
 def _call(durations=None):
-    def duration(config, run_id, run_dir, step=None):
-        seconds = zerogpu.duration_s(config)
+    def duration(config, run_id, run_dir, step=None):  # as the app's (lab/ui/zerogpu.py)
+        seconds = zerogpu.duration_s(config, step)
         if durations is not None:
             durations.append(seconds)
         return seconds
@@ -80,8 +80,7 @@ def test_a_run_trained_in_a_forked_call_arrives_intact(tiny_config):
     stored = service.store().load(run_id)
     assert stored.status == "completed" and [e.kind for e in stored.events] == [e.kind for e in snap.events]
     pid = next(e for e in snap.events if isinstance(e, Stage) and e.name == "pid").message
-    assert int(pid) != os.getpid()  # trained in a child…
-    assert host._inside_call is False  # …whose memory never reached this process (the child set its own flag)
+    assert int(pid) != os.getpid()  # trained in a child, which handed back only events and files
     started = next(e for e in snap.events if isinstance(e, Started))
     assert started.device == "cpu"
     assert any(isinstance(e, Log) for e in snap.events) and any(isinstance(e, Eval) for e in snap.events)
@@ -145,19 +144,23 @@ def test_a_spent_quota_removes_the_run_and_says_what_fits(tiny_config, monkeypat
     assert "vs. 10s left" in text and "no size of this run fits in 10 s" in text and "CPU" in text
 
 
-def test_spaces_own_refusals_are_read_with_their_numbers():
-    class GradioError(Exception):  # what `spaces` raises: a gradio error with a title
-        def __init__(self, title, message):
-            super().__init__(message)
-            self.title = title
+def _spaces_error(title, message):
+    import gradio as gr
 
-    quota = zerogpu.as_refusal(GradioError("ZeroGPU quota exceeded", "You have exceeded your free ZeroGPU quota "
-                                           "(120s requested vs. 45s left). Try again in 0:12:00."))
+    return gr.Error(message, title=title)  # what spaces' `error()` raises (its str() is the message's repr)
+
+
+def test_spaces_own_refusals_are_read_with_their_numbers(tiny_config):
+    quota = zerogpu.as_refusal(_spaces_error("ZeroGPU quota exceeded", "You have exceeded your free ZeroGPU quota "
+                                             "(120s requested vs. 45s left). Try again in 0:12:00. "))
     assert (quota.requested_s, quota.left_s) == (120, 45)
-    too_long = zerogpu.as_refusal(GradioError("ZeroGPU illegal duration", "The requested GPU duration (400s) is "
-                                              "larger than the maximum allowed"))
+    assert str(quota).startswith("You have exceeded")  # the message itself, not its repr
+    too_long = zerogpu.as_refusal(_spaces_error("ZeroGPU illegal duration", "The requested GPU duration (400s) is "
+                                                "larger than the maximum allowed"))
     assert (too_long.requested_s, too_long.left_s) == (400, None)
-    assert zerogpu.as_refusal(GradioError("ZeroGPU quota exceeded", "Space app has reached its GPU limit.")) is not None
+    busy = zerogpu.as_refusal(_spaces_error("ZeroGPU quota exceeded", "Space app has reached its GPU limit. "))
+    text = zerogpu.refusal_text(busy, tiny_config())
+    assert "no GPU for this run right now" in text and "Max train samples" not in text  # no size would help
     assert zerogpu.as_refusal(RuntimeError("CUDA error: device-side assert")) is None
 
 
@@ -167,12 +170,13 @@ def test_a_call_zerogpu_aborts_ends_the_run_with_why(tiny_config):
 
     def events():
         yield Stage(name="train", message="Training")
-        raise RuntimeError("GPU task aborted")  # what `spaces` raises when ZeroGPU ends the call
+        raise _spaces_error("ZeroGPU worker error", "GPU task aborted")  # spaces, when ZeroGPU ends the call
 
     list(zerogpu.follow(run_id, events()))
     snap = service.snapshot(run_id, OWNER)
     assert snap.status == "failed"
     assert f"ran past the {zerogpu.duration_s(config)} s it asked for" in snap.message
+    assert "'GPU task aborted'" not in snap.message
     assert "CPU path" in snap.message
 
 
@@ -213,8 +217,13 @@ def test_a_pipeline_is_one_call_per_stage_each_stored_as_it_ends(tiny_config):
     run_id = zerogpu.begin(config, OWNER)
     run_dir = str(service.store().run_dir(run_id))
     pids, stored_before = set(), []
+    durations = []
     for step in range(5):
-        for _ in zerogpu.follow(run_id, _call()(config, run_id, run_dir, step), step == 0, step == 4):
+        if zerogpu.local_step(config, step):  # the comparison needs no GPU: the server runs it, as the app does
+            events = zerogpu.stream(config, run_id, run_dir, step, in_call=False)
+        else:
+            events = _call(durations)(config, run_id, run_dir, step)
+        for _ in zerogpu.follow(run_id, events, step == 0, step == 4):
             pass
         events = service.store().load(run_id).events
         pids |= {e.message for e in events if isinstance(e, Stage) and e.name == "pid"}
@@ -222,7 +231,10 @@ def test_a_pipeline_is_one_call_per_stage_each_stored_as_it_ends(tiny_config):
         if step < 4:
             assert zerogpu.go_on(run_id)
             assert not any(isinstance(e, Finished) for e in events)  # no result before the last stage's call
-    assert len(pids) == 5  # each stage in a process of its own: only the disk carried state between them
+    assert len(pids) == 4 and str(os.getpid()) not in pids  # each stage's call its own process: only the disk between
+    assert durations[1] == host.MIN_CALL_S  # labelling trains nothing; each stage asks for its own plan
+    assert durations[2] == zerogpu.duration_s(config, 2) >= durations[3] == zerogpu.duration_s(config, 3)
+    assert zerogpu.gpu_plan(config).requested_s == max(durations)
     assert stored_before == sorted(stored_before) and len(set(stored_before)) == 5  # each stage stored as it ended
     snap = service.snapshot(run_id, OWNER)
     assert snap.status == "completed", snap.message
