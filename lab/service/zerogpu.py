@@ -19,7 +19,7 @@ from lab.jobs.dispatch import local_step, step_plans, steps
 from lab.jobs.gpu_call import CANCELLED, request_stop, simulate, stream
 from lab.jobs.outcome import describe_failure, metrics_of
 from lab.service.live import check_start, manager
-from lab.service.previews import estimate
+from lab.service.previews import estimate, preview
 
 __all__ = ["INTERRUPTED", "GpuPlan", "as_refusal", "begin", "calls", "duration_s", "follow", "go_on", "gpu_plan",
            "local_step", "mode", "plan_note", "refusal_text", "settle_unfinished", "simulate", "stream"]
@@ -42,8 +42,21 @@ class GpuPlan:
         return self.requested_s <= self.max_call_s
 
 
+def _sized(config: RunConfig) -> RunConfig:
+    """The run with its training rows made explicit: "all rows" (no Max train samples) is the recipe's row count,
+    so that the GPU seconds asked for cover them (a call that asks for too little is ended by ZeroGPU)."""
+    if config.max_train_samples or config.upload_id:
+        return config
+    try:
+        rows = preview(config.recipe, config.seed, None, config.data_source, params=config.recipe_params).available_rows
+        return config.replace(max_train_samples=rows) if rows else config
+    except Exception:  # noqa: BLE001 — data not loadable here: the call's own error will say so
+        return config
+
+
 def gpu_plan(config: RunConfig, available_rows: int | None = None) -> GpuPlan:
     """The run's call (a pipeline's: its longest stage's, as each stage is a call of its own)."""
+    config = _sized(config)
     est = estimate(config, available_rows, device="cuda")
     limit = limits()
     requested = max(_step_seconds(config, i, available_rows) for i in range(calls(config)))
@@ -55,7 +68,7 @@ def gpu_plan(config: RunConfig, available_rows: int | None = None) -> GpuPlan:
 
 def duration_s(config: RunConfig, step: int | None = None) -> int:
     """The duration a run's GPU call (or a pipeline's stage's) requests: its plan's, clamped to the tier's maximum."""
-    return clamp(_step_seconds(config, step or 0), limits())
+    return clamp(_step_seconds(_sized(config), step or 0), limits())
 
 
 def _step_seconds(config: RunConfig, step: int, available_rows: int | None = None) -> int:

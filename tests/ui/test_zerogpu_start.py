@@ -8,7 +8,7 @@ import helpers
 import pytest
 
 from lab import service
-from lab.ui import zerogpu
+from lab.ui import train_form, zerogpu
 
 OWNER = "cd" * 16
 
@@ -32,10 +32,12 @@ def test_a_page_closed_right_after_start_leaves_an_interrupted_run():
 
 def test_a_run_too_long_for_one_call_is_refused_and_nothing_is_stored(monkeypatch):
     monkeypatch.setenv("LAB_ZEROGPU_MAX_S", "30")
-    values = helpers.train_form_values(model="all-MiniLM-L6-v2", max_train_samples=0, epochs=20)
+    values = helpers.train_form_values(model="all-MiniLM-L6-v2", max_train_samples=0, epochs=20)  # 0: all rows
     warned: list[str] = []
     monkeypatch.setattr(gr, "Warning", warned.append)
     outputs = list(zerogpu.start_on_gpu(None, OWNER, **values))
     assert len(outputs) == 1 and all(isinstance(o, dict) and o.get("__type__") == "update" for o in outputs[0])
     assert warned and warned[0].startswith("ZeroGPU refused this run")
     assert service.store().run_ids() == []
+    config = service.uploads.build_run_config(*train_form.split_form(values), OWNER)
+    assert config.max_train_samples is None and service.zerogpu.gpu_plan(config).rows > 6_000  # all rows, counted
