@@ -46,6 +46,15 @@ def pick(page, elem_id: str, option: str) -> None:
     page.get_by_role("option").filter(has_text=option).first.click()
 
 
+def open_page(playwright, url: str):
+    """Headless Chromium on the app: (browser, a 1400 × 1000 page at `url`)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=["--no-sandbox", "--disable-dev-shm-usage"])
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    return browser, page
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "assets" / "screenshots"))
@@ -66,10 +75,7 @@ def main() -> int:
         from playwright.sync_api import expect, sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox", "--disable-dev-shm-usage"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
+            browser, page = open_page(p, url)
             expect(page.locator("#start")).to_be_visible(timeout=30_000)
             expect(page.locator("#warmup")).to_contain_text("sentence-transformers ready", timeout=90_000)
 
@@ -201,10 +207,7 @@ def zerogpu_shot(out: Path, port: int) -> None:
         from playwright.sync_api import expect, sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox", "--disable-dev-shm-usage"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
+            browser, page = open_page(p, url)
             expect(page.locator("#start")).to_be_enabled(timeout=30_000)
             pick(page, "form-model", "tiny-bert")
             for key, value in (("max_train_samples", "160"), ("eval_steps", "2"), ("eval_max_pairs", "40"),
