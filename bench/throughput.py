@@ -2,9 +2,11 @@
 
 Variants, each in its own process, interleaved over repetitions so that a noisy, shared machine hurts them alike:
 - plain: what a user writes from the sentence-transformers docs (random batches, ST's own forwards);
-- lab-unpacked: the lab with length-grouped batches, its packed forwards off (LAB_PACK=0);
-- lab: the lab as it trains (length-grouped batches, packed forwards: lab/training/packing.py), in a run's own
-  process as the app starts it (which keeps freed memory for the next step: lab/host/allocator.py).
+- lab-grouped: the lab with length-grouped batches only (packed forwards and fast dropout off: LAB_PACK=0,
+  LAB_FAST_DROPOUT=0);
+- lab-packed: length-grouped batches and packed forwards (lab/training/packing.py), torch's own dropout;
+- lab: the lab as it trains (the above and fast CPU dropout: lab/training/dropout.py), in a run's own process as the
+  app starts it (which keeps freed memory for the next step: lab/host/allocator.py).
 Throughput is training only (the lab's runs here evaluate only before and after, views off). Real tokens per second
 are counted with the model's tokenizer, and set against this CPU's fp32 matmul peak measured in the same process.
 Writes bench/results/throughput.json and .md. Goal (#15): lab ≥ 2.0 × plain for MiniLM (MNRL, Softmax, Cosine)
@@ -27,7 +29,8 @@ import time
 
 from common import RESULTS, ROOT, save
 
-VARIANTS = ("plain", "lab-unpacked", "lab")
+VARIANTS = ("plain", "lab-grouped", "lab-packed", "lab")
+SWITCHES = {"lab-grouped": {"LAB_PACK": "0", "LAB_FAST_DROPOUT": "0"}, "lab-packed": {"LAB_FAST_DROPOUT": "0"}}
 # name: (model, recipe, loss, samples, lr)
 CASES = {
     "mnrl-512": ("all-MiniLM-L6-v2", "nli-triplets", "mnrl", 512, 2e-5),
@@ -137,7 +140,7 @@ def run_variant(variant: str, case: str, args) -> dict:
            "--seed", str(args.seed)]
     # LAB_TRAIN_NICE=0: the lab's worker would otherwise run at a lower priority than the plain script.
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "LAB_TRAIN_NICE": "0",
-           "LAB_PACK": "0" if variant == "lab-unpacked" else "1"}
+           "LAB_PACK": "1", "LAB_FAST_DROPOUT": "1", **SWITCHES.get(variant, {})}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     if out.returncode:
         raise SystemExit(f"{variant} {case} failed:\n{out.stderr[-3000:]}")
@@ -159,7 +162,7 @@ def main() -> None:
         return
 
     previous = json.loads((RESULTS / "throughput.json").read_text()) if (RESULTS / "throughput.json").exists() else {}
-    results = previous.get("cases", {}) if previous.get("version") == 2 else {}
+    results = previous.get("cases", {}) if previous.get("version") == 3 else {}
     for case in cases:
         runs: dict[str, list[dict]] = {v: [] for v in VARIANTS}
         for rep in range(args.reps):
@@ -180,33 +183,39 @@ def main() -> None:
             "reps": args.reps, "runs": runs, "facts": facts, "median_samples_per_s": median,
             "median_spearman_cosine": sts, "ratio_lab_vs_plain": median["lab"] / median["plain"],
             "ratio_lab_vs_plain_per_rep": per_rep,
-            "ratio_packing": median["lab"] / median["lab-unpacked"],
+            "ratio_packing": median["lab-packed"] / median["lab-grouped"],
+            "ratio_fast_dropout": median["lab"] / median["lab-packed"],
+            "ratio_fast_dropout_per_rep": [lab["samples_per_s"] / packed["samples_per_s"]
+                                           for lab, packed in zip(runs["lab"], runs["lab-packed"], strict=True)],
             "sts_delta_lab_vs_plain": sts["lab"] - sts["plain"],
             "real_tokens_per_s": tokens_per_s,
             # forward + backward ≈ 6 flops per parameter per token (embedding lookups excluded)
             "share_of_matmul_peak": {v: 6 * facts["params_no_embeddings"] * t / (facts["matmul_gflops"] * 1e9)
                                      for v, t in tokens_per_s.items()},
         }
-    summary = {"version": 2, "batch_size": args.batch_size, "seed": args.seed, "cpus": os.cpu_count(),
+    summary = {"version": 3, "batch_size": args.batch_size, "seed": args.seed, "cpus": os.cpu_count(),
                "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"), "cases": results}
     lines = [
         "# Training throughput: the lab's runner vs a plain sentence-transformers script",
         "",
         f"1 epoch, batch {args.batch_size}, seed {args.seed}, {os.cpu_count()} CPU cores, bundled data; medians of "
         "interleaved runs (each variant in its own process; order reversed every other repetition). Training time "
-        "only. `lab-unpacked`: length-grouped batches, packed forwards off.",
+        "only. `lab-grouped`: length-grouped batches only; `lab-packed`: and packed forwards; `lab`: and fast CPU "
+        "dropout (as the lab trains).",
         "",
-        "| case | reps | plain samples/s | lab-unpacked | lab | **lab / plain** (per rep) | packing alone | "
-        "STS-B plain → lab | real tokens/s (lab) | share of matmul peak (plain → lab) |",
-        "|---|---:|---:|---:|---:|---|---:|---|---:|---|",
+        "| case | reps | plain samples/s | lab-grouped | lab-packed | lab | **lab / plain** (per rep) | packing | "
+        "fast dropout (per rep) | STS-B plain → lab | real tokens/s (lab) | share of matmul peak (plain → lab) |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|---|---:|---|",
     ]
     for case, r in results.items():
         m, s, share = r["median_samples_per_s"], r["median_spearman_cosine"], r["share_of_matmul_peak"]
         reps = ", ".join(f"{x:.2f}" for x in r["ratio_lab_vs_plain_per_rep"])
+        dropout_reps = ", ".join(f"{x:.2f}" for x in r["ratio_fast_dropout_per_rep"])
         lines.append(
             f"| {case} ({r['setup']['model']}, {r['setup']['loss']}) | {r['reps']} | {m['plain']:.1f} | "
-            f"{m['lab-unpacked']:.1f} | {m['lab']:.1f} | **{r['ratio_lab_vs_plain']:.2f}** ({reps}) | "
-            f"{r['ratio_packing']:.2f} | {s['plain']:.4f} → {s['lab']:.4f} ({r['sts_delta_lab_vs_plain']:+.4f}) | "
+            f"{m['lab-grouped']:.1f} | {m['lab-packed']:.1f} | {m['lab']:.1f} | **{r['ratio_lab_vs_plain']:.2f}** "
+            f"({reps}) | {r['ratio_packing']:.2f} | {r['ratio_fast_dropout']:.2f} ({dropout_reps}) | "
+            f"{s['plain']:.4f} → {s['lab']:.4f} ({r['sts_delta_lab_vs_plain']:+.4f}) | "
             f"{r['real_tokens_per_s']['lab']:,.0f} | {100 * share['plain']:.0f} % → {100 * share['lab']:.0f} % of "
             f"{r['facts']['matmul_gflops']:.0f} GFLOP/s |")
     save("throughput", summary, lines)

@@ -16,7 +16,7 @@ from lab.models import CATALOG
 from lab.recipes import RECIPES
 from lab.recipes.base import SCRIPT_LIMIT_ROWS
 from lab.recipes.upload import file_columns
-from lab.service.script_parts import FIT, IMPORTS, MINILM, TINY, packing_code, sampler_code, sampler_for
+from lab.service.script_parts import FIT, IMPORTS, MINILM, TINY, dropout_code, packing_code, sampler_code, sampler_for
 from lab.sources import SCRIPT_LOADERS
 
 
@@ -44,6 +44,8 @@ def _loss_lines(config: RunConfig) -> str:
         lines.append(f"loss = losses.MatryoshkaLoss(model, loss, matryoshka_dims={list(config.matryoshka_dims)})")
     elif config.group_by_length:
         lines.append("pack(loss)  # as the lab: on a CPU, each batch's texts embedded in length-sorted chunks")
+    if config.group_by_length:
+        lines.append("fast_dropout(model)  # as the lab: on a CPU, dropout masks drawn 16 bits at a time")
     return "\n    ".join(lines)
 
 
@@ -58,6 +60,7 @@ def _helpers(config: RunConfig) -> list[tuple[str, str]]:
     return [
         *sampler_code().items(),
         ("pack(", packing_code()),
+        ("fast_dropout(", dropout_code()),
         ("MINILM", MINILM),
         ("tiny_bert(", TINY),
         ("parse_args(", f'''\
@@ -218,7 +221,7 @@ def _constants(config: RunConfig) -> list[str]:
         f"DEFAULT_SAMPLER = {sampler_for(config, config.loss)}"
         + ("  # in-batch negatives: no duplicate texts in a batch" if no_duplicates else ""),
         f"TSDAE_SAMPLER = {sampler_for(config, 'tsdae')}",
-        f"PACK = {config.group_by_length}  # embed each batch's texts in length-sorted chunks on a CPU, as the lab",
+        f"PACK = {config.group_by_length}  # as the lab on a CPU: texts in length-sorted chunks, fast dropout",
     ]
 
 

@@ -1,6 +1,6 @@
 """The fixed pieces of a "Show code" script: the imports it may need, the bundled MiniLM's and tiny-bert's builders,
-fit(), and the lab's length-grouped batch samplers and packed forwards as source (the script batches and embeds exactly
-as the lab does)."""
+fit(), and the lab's length-grouped batch samplers, packed forwards and fast CPU dropout as source (the script batches,
+embeds and drops out exactly as the lab does)."""
 
 from __future__ import annotations
 
@@ -65,8 +65,9 @@ def fit(model: SentenceTransformer, train_df: pd.DataFrame, output_dir: str, los
         batch_sampler: BatchSamplers = DEFAULT_SAMPLER) -> None:
     """Train `model` on `train_df` with the run's settings, and with the run's loss unless `loss` is given."""
     loss = make_loss(model, train_df) if loss is None else loss
-    if PACK:  # as the lab: on a CPU, each batch's texts embedded in length-sorted chunks
+    if PACK:  # as the lab: on a CPU, each batch's texts embedded in length-sorted chunks, dropout drawn fast
         pack(loss)
+        fast_dropout(model)
     trainer = SentenceTransformerTrainer(
         model=model, args=training_args(output_dir, batch_sampler),
         train_dataset=Dataset.from_pandas(train_df, preserve_index=False), loss=loss,
@@ -99,12 +100,25 @@ def sampler_for(config: RunConfig, loss: str) -> str:
 
 
 @cache
-def packing_code() -> str:
-    """The lab's packed forwards (lab/training/packing.py) as source: its constants and functions, not imported."""
-    source = Path(importlib.util.find_spec("lab.training.packing").origin).read_text(encoding="utf-8")
+def dropout_code() -> str:
+    """The lab's fast CPU dropout (lab/training/dropout.py) as source: its constants and functions, not imported."""
+    header = ("# Dropout drawn fast on a CPU, as the lab trains (lab/training/dropout.py): the same Bernoulli masks,\n"
+              "# their bits taken 16 at a time from 64-bit random words. Same seed, same masks as the lab's run.\n")
+    return header + _top_level_code("lab.training.dropout")
+
+
+def _top_level_code(module: str) -> str:
+    """A self-contained module's constants, then its functions, as source (its imports are the script's)."""
+    source = Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8")
     tree = ast.parse(source)
     parts = [ast.get_source_segment(source, n) for n in tree.body if isinstance(n, ast.Assign | ast.FunctionDef)]
+    constants = "\n".join(p for p in parts if not p.startswith("def "))
+    return constants + "\n\n\n" + "\n\n\n".join(p for p in parts if p.startswith("def "))
+
+
+@cache
+def packing_code() -> str:
+    """The lab's packed forwards (lab/training/packing.py) as source: its constants and functions, not imported."""
     header = ("# Packed forwards, as the lab trains on a CPU (lab/training/packing.py): every text of a batch sorted\n"
               "# by length, embedded in chunks padded to their own longest text. Same rows, same loss, less padding.\n")
-    constants = "\n".join(p for p in parts if not p.startswith("def "))
-    return header + constants + "\n\n\n" + "\n\n\n".join(p for p in parts if p.startswith("def "))
+    return header + _top_level_code("lab.training.packing")

@@ -42,18 +42,59 @@ def packed_embeddings(model, features: list[dict], elements: int = PACK_ELEMENTS
         return None  # left padding or holes: a chunk cut at its longest text would lose tokens
     hidden = model.get_embedding_dimension() or 384
     order = torch.argsort(lengths, stable=True)
-    sorted_lengths = lengths[order].tolist()
-    chunks, start = [], 0
-    while start < len(order):
-        end = start + 1
-        while end < len(order) and (end + 1 - start) * max(sorted_lengths[end], 1) * hidden <= elements:
-            end += 1
-        longest = max(sorted_lengths[end - 1], 1)
-        chunk = {**meta, **{k: batch[k][order[start:end], :longest] for k in keys}}
-        chunks.append(model(chunk)["sentence_embedding"])
-        start = end
+    bounds = chunk_bounds([max(n, 1) for n in lengths[order].tolist()], hidden, elements)
+    cuts = [{k: batch[k][order[start:end], :longest] for k in keys} for start, end, longest in bounds]
+    lookup = _input_embeddings(model)
+    if lookup is not None:  # one lookup for every chunk: the vocabulary's gradient is made once, not once a chunk
+        flat = lookup(torch.cat([cut.pop("input_ids").reshape(-1) for cut in cuts]))
+        sizes = [cut["attention_mask"].numel() for cut in cuts]
+        for cut, vectors in zip(cuts, flat.split(sizes), strict=True):
+            cut["inputs_embeds"] = vectors.view(*cut["attention_mask"].shape, -1)
+    chunks = [model({**meta, **cut})["sentence_embedding"] for cut in cuts]
     embeddings = torch.cat(chunks)[torch.argsort(order)]  # back to column-major row order
     return list(embeddings.split(rows))
+
+
+def chunk_bounds(sorted_lengths: list[int], hidden: int, elements: int = PACK_ELEMENTS) -> list[tuple[int, int, int]]:
+    """(start, end, longest) of each chunk of texts sorted by length: the cut that costs least, counting each chunk
+    as its padded tokens plus a chunk's fixed cost (`chunk_cost_tokens`), with no chunk over `elements` activations
+    (a single text may be). Exact by dynamic programming over where the last chunk starts."""
+    n, fixed = len(sorted_lengths), chunk_cost_tokens(hidden)
+    best, start_of = [0.0] + [float("inf")] * n, [0] * (n + 1)
+    for end in range(1, n + 1):
+        longest = sorted_lengths[end - 1]
+        start = end - 1
+        while start >= 0 and ((end - start) * longest * hidden <= elements or start == end - 1):
+            cost = best[start] + (end - start) * longest + fixed
+            if cost < best[end]:
+                best[end], start_of[end] = cost, start
+            start -= 1
+    bounds, end = [], n
+    while end > 0:
+        bounds.append((start_of[end], end, sorted_lengths[end - 1]))
+        end = start_of[end]
+    return bounds[::-1]
+
+
+def chunk_cost_tokens(hidden: int) -> float:
+    """What one more chunk costs, in tokens of work: its forward's and backward's fixed part (launching every layer,
+    adding its weights' gradients). Measured on this CPU: 34 tokens for MiniLM (384-d, 6 layers), 100 for the
+    128-d, 2-layer BERT; a small model's layers cost little per token, so its fixed part weighs more."""
+    return 26 + 1.2e6 / hidden**2
+
+
+def _input_embeddings(model):
+    """The token-embedding table of a sentence-transformers model whose first module is a transformer that takes
+    `inputs_embeds`; None for any other model (its chunks then look their tokens up themselves)."""
+    import inspect
+
+    first = next(iter(model.children()), None) if isinstance(model, torch.nn.Sequential) else None
+    inner = getattr(first, "auto_model", None)
+    table = inner.get_input_embeddings() if inner is not None and hasattr(inner, "get_input_embeddings") else None
+    if not isinstance(table, torch.nn.Embedding) or \
+            "inputs_embeds" not in inspect.signature(inner.forward).parameters:
+        return None
+    return table
 
 
 def pack(loss) -> bool:

@@ -1,5 +1,6 @@
-"""What a run's trainer is built from: its loss (seeded, Matryoshka-wrapped or packed), its batch sampler and its
-training arguments. Pure construction from the config; the runner (lab/training/runner.py) drives the training."""
+"""What a run's trainer is built from: its loss (seeded, Matryoshka-wrapped or packed; its model's dropout drawn fast
+on a CPU), its batch sampler and its training arguments. Pure construction from the config; the runner
+(lab/training/runner.py) drives the training."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def build_loss(config: RunConfig, model, num_labels: int | None):
     and its "Show code" script build the same loss whatever ran before in the process."""
     import torch
 
+    from lab.training.dropout import fast_dropout  # lazy: it imports torch
     from lab.training.packing import pack  # lazy: it imports torch
 
     spec = LOSSES[config.loss]
@@ -33,6 +35,8 @@ def build_loss(config: RunConfig, model, num_labels: int | None):
         loss = MatryoshkaLoss(model, loss, list(config.matryoshka_dims))
     elif config.group_by_length and os.environ.get("LAB_PACK", "1") != "0":  # off: bench/throughput.py's baseline
         pack(loss)  # on a CPU, each batch's texts embedded in length-sorted chunks (lab/training/packing.py)
+    if config.group_by_length and os.environ.get("LAB_FAST_DROPOUT", "1") != "0":  # off: a baseline of the bench
+        fast_dropout(model)  # on a CPU, dropout masks drawn 16 bits at a time (lab/training/dropout.py)
     return loss
 
 
