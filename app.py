@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+
 if __name__ != "__mp_main__":  # a run's own process re-reads this file (multiprocessing): it needs no UI
+    gc.disable()  # until launch() ends the start-up: no collection then frees anything (lab/ui/app.py, launch)
     from lab.ui.app import build_app, launch
 
     demo = build_app()

@@ -9,6 +9,15 @@ def pick(page, elem_id: str, option: str) -> None:
     page.get_by_role("option").filter(has_text=option).first.click()
 
 
+def pick_preset(page, name: str) -> None:
+    """Choose a Train-tab preset and wait until the server has set the form from it (its lesson shows): an edit
+    made before that would be overwritten by the preset's values when they arrive."""
+    from playwright.sync_api import expect
+
+    pick(page, "preset", name)
+    expect(page.locator("#preset-lesson")).to_contain_text("Lesson", timeout=60_000)
+
+
 def fill(page, key: str, value: str) -> None:
     """Type into a Train-form field (elem id `form-<key>`) and leave it, so its change event fires."""
     box = page.locator(f"#form-{key} input").first

@@ -1,12 +1,15 @@
-"""Packed forwards on CPU: every text of a batch (all its columns) sorted by length and embedded in chunks of a
-bounded size, each padded only to its own longest text. The loss sees the same embeddings in the same order.
+"""Packed forwards on CPU: every text of a batch (all its columns) sorted by length and embedded in chunks, each
+padded only to its own longest text. The loss sees the same embeddings in the same order.
 
 sentence-transformers embeds a batch column by column (the candidate columns merged), each padded to its longest
 text, and on a CPU the padding is paid in full: a triplet batch of NLI texts carries far more padded tokens than
-real ones. Sorting all 3 × 32 texts by length and cutting them into chunks of about PACK_ELEMENTS activations
-(tokens × hidden size) pads each chunk only to its own longest text, and keeps each chunk's activations inside the
-CPU's cache (bench/throughput.py measures the gain; bigger chunks were slower, not faster). The rows of a batch do
-not change, so in-batch negatives stay what they were; only the order in which dropout draws its masks does.
+real ones. Sorting all 3 × 32 texts by length and cutting them into chunks pads each chunk only to its own longest
+text. Where to cut is a trade: a chunk costs its padded tokens plus a fixed part (launching each layer, adding its
+weights' gradients: `chunk_cost_tokens`, measured), and no chunk holds more than PACK_ELEMENTS activations (tokens ×
+hidden size: bigger chunks fall out of the CPU's cache and were slower); `chunk_bounds` finds the cheapest cut. The
+tokens of every chunk are looked up in the embedding table at once, so its gradient (30,522 × hidden floats, dense)
+is made once a batch rather than once a chunk. The rows of a batch do not change, so in-batch negatives stay what
+they were; only the order in which dropout draws its masks does. bench/throughput.py measures the gain.
 
 Self-contained (torch only): "Show code" copies `pack` and `packed_embeddings` into its scripts, so a script trains
 exactly as the lab does. A GPU, which wants one big batch, keeps sentence-transformers' own forwards.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-PACK_ELEMENTS = 160_000  # tokens × hidden size per chunk: ~420 tokens of MiniLM (384), ~1,250 of a 128-d BERT
+PACK_ELEMENTS = 160_000  # most tokens × hidden size in a chunk: ~420 tokens of MiniLM (384), ~1,250 of a 128-d BERT
 PACKED_LOSSES = ("MultipleNegativesRankingLoss", "CosineSimilarityLoss", "CoSENTLoss", "AnglELoss", "TripletLoss",
                  "SoftmaxLoss")  # losses that embed every column once, then compute from the embeddings
 TOKEN_KEYS = ("input_ids", "attention_mask", "token_type_ids")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -103,6 +104,18 @@ def launch(demo: gr.Blocks, **overrides: Any) -> str:
     # after each web request's Python work (LAB_SWITCH_INTERVAL_MS; Python's default is 5 ms).
     sys.setswitchinterval(_env_float("LAB_SWITCH_INTERVAL_MS", 0.5) / 1000)
     _, local_url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(**overrides))
+    end_of_startup()
     service.manager()
     service.WARMUP.start()
     return local_url
+
+
+def end_of_startup() -> None:
+    """When app.py held the garbage collector off during start-up: start-up is over, so what it made (modules,
+    classes, the page's ~300 components, gradio's routes), which lives as long as the server, goes to the collector's
+    permanent generation, and collections run again. Collecting while gradio and the page were built freed nothing
+    and scanned all of it each time: ~0.3–0.4 s of a 2.4 s start on this CPU (bench/results/first_page.md); frozen,
+    it is not scanned again. A caller that left the collector on (tests) is left as it was."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()

@@ -97,3 +97,58 @@ def test_what_is_not_packed(tiny_model, batch):
     assert packed_embeddings(tiny_model, [{**f, "prompt_length": torch.tensor([2])} for f in _copy(batch)]) is None
     disagreeing = [{**f, "modality": m} for f, m in zip(_copy(batch), "abc", strict=True)]
     assert packed_embeddings(tiny_model, disagreeing) is None
+
+
+def _brute_force_cost(lengths, hidden, elements):
+    """The least cost of any cut of `lengths` into consecutive chunks, tried one by one (2^(n-1) cuts)."""
+    import itertools
+
+    from lab.training.packing import chunk_cost_tokens
+
+    best = float("inf")
+    for cuts in itertools.product((False, True), repeat=len(lengths) - 1):
+        starts = [0] + [i + 1 for i, cut in enumerate(cuts) if cut]
+        chunks = [lengths[a:b] for a, b in zip(starts, [*starts[1:], len(lengths)], strict=True)]
+        if any(len(c) > 1 and len(c) * c[-1] * hidden > elements for c in chunks):
+            continue
+        best = min(best, sum(len(c) * c[-1] + chunk_cost_tokens(hidden) for c in chunks))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_chunks_are_cut_where_they_cost_least(seed):
+    from lab.training.packing import chunk_bounds, chunk_cost_tokens
+
+    rng = torch.Generator().manual_seed(seed)
+    lengths = sorted(torch.randint(1, 60, (11,), generator=rng).tolist())
+    hidden, elements = 128, 128 * 150
+    bounds = chunk_bounds(lengths, hidden, elements)
+    assert [b[0] for b in bounds] == [0] + [b[1] for b in bounds[:-1]] and bounds[-1][1] == len(lengths)  # a cover
+    assert all(longest == lengths[end - 1] for _, end, longest in bounds)
+    assert all((end - start) * longest * hidden <= elements or end - start == 1 for start, end, longest in bounds)
+    cost = sum((end - start) * longest + chunk_cost_tokens(hidden) for start, end, longest in bounds)
+    assert cost == pytest.approx(_brute_force_cost(lengths, hidden, elements))
+
+
+def test_a_chunk_costs_more_for_a_small_model_so_it_gets_fewer_chunks():
+    from lab.training.packing import chunk_bounds, chunk_cost_tokens
+
+    assert chunk_cost_tokens(128) > chunk_cost_tokens(384) > chunk_cost_tokens(768) > 0
+    lengths = list(range(5, 101, 5)) * 2
+    lengths.sort()
+    assert len(chunk_bounds(lengths, 128, 10**9)) < len(chunk_bounds(lengths, 768, 10**9))
+    assert chunk_bounds([7], 384) == [(0, 1, 7)] and chunk_bounds([500, 600], 384, 10) == [(0, 1, 500), (1, 2, 600)]
+
+
+def test_every_chunk_looks_its_tokens_up_in_one_lookup(tiny_model, batch):
+    table = tiny_model[0].auto_model.get_input_embeddings()
+    calls = []
+    handle = table.register_forward_hook(lambda module, args, out: calls.append(args[0].shape))
+    try:
+        tiny_model.eval()
+        with torch.no_grad():
+            packed = packed_embeddings(tiny_model, _copy(batch), elements=128 * 200)
+    finally:
+        handle.remove()
+    assert len(calls) == 1 and len(calls[0]) == 1  # one flat lookup for all the chunks
+    assert sum(p.shape[0] for p in packed) == 3 * 24

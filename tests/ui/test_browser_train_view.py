@@ -4,7 +4,7 @@ charts after a reload, a cancelled run's status in plain words; Explore's empty 
 from __future__ import annotations
 
 import pytest
-from browsing import fill, open_train_tab, pick, set_form
+from browsing import fill, open_train_tab, pick_preset, set_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,9 +71,8 @@ def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
 
     page = open_train_tab(browser, url)
     expect(page.locator("#estimate")).to_contain_text("Plan", timeout=30_000)
-    pick(page, "preset", preset)
-    page.wait_for_timeout(2500)
-    assert recipe_note in page.locator("#recipe-note").inner_text()
+    pick_preset(page, preset)
+    expect(page.locator("#recipe-note")).to_contain_text(recipe_note, timeout=15_000)
     lesson = page.locator("#preset-lesson").inner_text()  # what the preset demonstrates and what to look for
     assert "Lesson" in lesson and "Look for" in lesson
     assert _errors_shown(page) == []

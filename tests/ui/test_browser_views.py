@@ -5,7 +5,7 @@ the matrix through training in the browser, and a reload replays them from the s
 from __future__ import annotations
 
 import pytest
-from browsing import open_train_tab, pick, set_form
+from browsing import open_train_tab, pick_preset, set_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,8 +18,7 @@ def test_the_views_of_a_run_live_and_after_a_reload(url, browser):
     from playwright.sync_api import expect
 
     page = open_train_tab(browser, url, 1400, 1200)
-    pick(page, "preset", "Training helps")  # tiny-bert, MNRL
-    page.wait_for_timeout(1500)
+    pick_preset(page, "Training helps")  # tiny-bert, MNRL; the form is the preset's before it is edited
     set_form(page, max_train_samples="256", eval_max_pairs="40", eval_steps="2", logging_steps="1")
     page.get_by_text("More settings").click()
     box = page.locator("#form-probe_pairs textarea").first
