@@ -233,7 +233,8 @@ def test_every_module_opens_with_a_docstring():
 def test_no_module_imports_a_heavy_library_at_module_level_unless_it_must(path):
     """The web server imports almost all of lab/ (service, jobs, config…): a heavy import at the top of a module
     would put torch into the page's process. Only the trainer's own seams may (they subclass library classes)."""
-    allowed = {"training/callback.py", "training/sampler.py", "training/packing.py"}  # reached lazily
+    allowed = {"training/callback.py", "training/sampler.py", "training/packing.py",
+               "training/dropout.py"}  # reached lazily
     tree = ast.parse(path.read_text(encoding="utf-8"))
     top = {a.name.split(".")[0] for n in tree.body if isinstance(n, ast.Import) for a in n.names}
     top |= {n.module.split(".")[0] for n in tree.body if isinstance(n, ast.ImportFrom) and n.module}
