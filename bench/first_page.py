@@ -88,6 +88,13 @@ def main() -> None:
         f"{', '.join(f'{r:.2f}' for r in per_rep)} |",
         "",
         "Goal: ≤ 1.15.",
+        "",
+        "Where the lab's extra time went (2026-11-30, before the change below: ×1.26 best, ×1.29 median, 5 repeats), "
+        "timed inside the process: its own imports 0.11–0.13 s, building ~300 components 0.10 s more than the "
+        "hello-world's one, launch 0.17 s more (gradio turns the page into its config twice more there); and the "
+        "garbage collector: each collection during start-up scans every object made so far and frees none of "
+        "them. With it off (app.py) until launch freezes what start-up made (lab/ui/app.py `end_of_startup`), "
+        "process start to first page went 2.40 → 2.17, 2.50 → 1.86, 2.46 → 2.01 s (3 interleaved pairs).",
     ]
     save("first_page", summary, lines)
 
