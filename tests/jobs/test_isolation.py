@@ -58,6 +58,8 @@ def test_events_and_result_come_through_and_the_process_ends(manager_for, monkey
     pid = int(_stage(snap, "pid"))
     assert pid != os.getpid()
     assert _stage(snap, "mark") == "set-after-the-fork-server-started"  # the server's environment at submit time
+    frozen, collects = _stage(snap, "gc").split()
+    assert int(frozen) > 100_000 and collects == "True"  # the fork server's imports: never scanned by a collection
     assert [e.step for e in snap.events if isinstance(e, Log)] == [1, 2, 3]
     assert isinstance(snap.events[-1], Finished) and snap.events[-1].metrics_after == {"spearman_cosine": 0.5}
     assert _gone_within(pid, 10)  # its memory went with it
