@@ -1,9 +1,11 @@
 """Small things the tabs share: the browser-side job-id and owner keys, following a job from a tab, page CSS,
-empty plot frames, user-error mapping."""
+empty plot frames, user-error mapping, one answer per dropdown pick."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,6 +18,7 @@ from lab.ui.routes import CHANGE_KEY_PATH
 JOB_STORAGE_KEY = "contrastive_lab_job"
 OWNER_STORAGE_KEY = "contrastive_lab_owner"
 POLL_S = 1.0
+REPEAT_PICK_S = 2.0  # the same page sending the same pick again within this is gradio's double dispatch
 USER_ERRORS = (*service.USER_ERRORS, FileNotFoundError, KeyError)
 
 CSS = """
@@ -117,3 +120,39 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise gr.Error(f"Something went wrong: {type(exc).__name__}: {exc}"[:500]) from None
 
     return wrapper
+
+
+_picks: dict[tuple[str, str, str], float] = {}  # (page session, handler, values) → when it was last answered
+_picks_lock = threading.Lock()
+
+
+def once_per_pick(fn: Callable[..., Any], n_outputs: int) -> Callable[..., Any]:
+    """`fn` as the handler of a Dropdown's `.input` that sets other fields, answering once per pick.
+
+    Gradio 6 dispatches a Dropdown's `input` event twice for one pick with the mouse (its `select` and `change`
+    once each; a typed value or the keyboard gives one `input` and no `select`). Both requests leave together; on
+    a busy server the second answer can land after the user's next edits and undo them. The same page sending the
+    same values again within REPEAT_PICK_S gets `gr.skip()` for every output; a pick of another value, or of the
+    same one later, is answered. A call without a page session (a test, the API without one) is always answered.
+
+    Not for an event with a `.then`: a skipped answer can arrive first and fire it while the page still holds the
+    old values (a dropdown then fails gradio's check against the choices the first answer set). The preset uses
+    `.change` instead (train_tab)."""
+
+    def handler(request: gr.Request, *values: Any) -> Any:
+        session = getattr(request, "session_hash", None)
+        now = time.monotonic()
+        key = (str(session), fn.__name__, repr(values))
+        with _picks_lock:
+            for old in [k for k, t in _picks.items() if now - t > REPEAT_PICK_S]:  # a handful: picks expire fast
+                del _picks[old]
+            repeated = session is not None and key in _picks
+            if session is not None and not repeated:
+                _picks[key] = now
+        if repeated:
+            return [gr.skip()] * n_outputs if n_outputs > 1 else gr.skip()
+        return fn(*values)
+
+    handler.__name__ = fn.__name__
+    handler.__doc__ = fn.__doc__
+    return handler

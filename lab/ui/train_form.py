@@ -55,9 +55,12 @@ def on_loss(loss: str):
 
 
 def on_preset(name: str | None = None):
-    """A preset on top of this server's defaults (hardware, then the room's): the whole form and its notes."""
+    """A preset on top of this server's defaults (hardware, then the room's): the whole form and its notes. No
+    preset (the choice was cleared by an edit): the form stays as it is."""
     preset = service.PRESETS.get(name or "")
-    values = {**service.form_defaults(), "hub_id": "", **(preset.form if preset else {})}
+    if preset is None:
+        return [gr.skip()] * (len(FORM_KEYS) + len(knob_keys()) + len(recipe_knob_keys()) + 3)
+    values = {**service.form_defaults(), "hub_id": "", **preset.form}
     return [*_form_updates(values), service.recipe_text(values["recipe"]), loss_text(values["loss"]),
             preset_text(name)]
 

@@ -166,11 +166,17 @@ def build(demo: gr.Blocks, owner: gr.BrowserState) -> list[gr.Button]:
     for comp in form_inputs:
         if comp not in (form["recipe"], form["loss"]):
             comp.input(**plan)
-        comp.input(lambda: "", None, preset_md, **quiet)  # a hand-edited form no longer is the preset's lesson
+        comp.input(lambda: ("", None), None, [preset_md, preset], **quiet)  # a hand-edited form is no preset's
     whole_form = [*form_inputs, recipe_md, loss_md]
-    preset.input(on_preset, preset, [*whole_form, preset_md], **quiet).then(**plan)
-    experiment_btn.click(load_experiment, experiment_text, [*whole_form, preset_md], concurrency_limit=None,
-                         show_progress="hidden", api_visibility="private").success(**plan)  # queued: errors toast
+    # A preset applies on `.change`, not `.input`: gradio 6 sends a dropdown's `input` twice for one pick, and on a
+    # busy server the second answer landed after the next edits and undid them (the probe pairs typed just after).
+    # Nothing but the user sets the preset, except the clearing above (to none: the form stays as it is), so a
+    # `.change` is one per pick, and picking the same preset again after an edit applies it again.
+    preset.change(on_preset, preset, [*whole_form, preset_md], **quiet).then(**plan)
+    loaded = experiment_btn.click(load_experiment, experiment_text, [*whole_form, preset_md], concurrency_limit=None,
+                                  show_progress="hidden", api_visibility="private")  # queued: errors toast
+    loaded.success(**plan)
+    loaded.success(lambda: None, None, preset, **quiet)  # the form is the experiment's, no preset's
     # a page opened with ?experiment=…: the server's defaults first, then the experiment over them
     demo.load(on_load, None, whole_form, **quiet).then(
         load_experiment_link, None, [*whole_form, preset_md], **quiet).then(**plan)

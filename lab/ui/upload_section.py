@@ -11,7 +11,7 @@ import gradio as gr
 import pandas as pd
 
 from lab import service
-from lab.ui.state import user_errors
+from lab.ui.state import once_per_pick, user_errors
 
 FILE_TYPES = [".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet"]
 DEFAULT_FORMAT = "pair" if "pair" in service.uploads.UPLOAD_FORMATS else service.uploads.UPLOAD_FORMATS[0]
@@ -64,10 +64,11 @@ def build(owner: gr.BrowserState) -> UploadSection:
                 api_name="read_upload")
     file.clear(on_clear, None, [table, name, *roles, preview, status, use_btn], queue=False,
                api_visibility="private")
-    fmt.input(on_format, [table, fmt], [*roles, preview, status, use_btn], concurrency_limit=None,
-              api_visibility="private")
+    # one answer per pick (state.once_per_pick): a late second one would undo a role chosen just after
+    fmt.input(once_per_pick(on_format, len(roles) + 3), [table, fmt], [*roles, preview, status, use_btn],
+              concurrency_limit=None, api_visibility="private")
     for role in roles:
-        role.input(on_mapping, [table, fmt, *roles], [preview, use_btn], concurrency_limit=None,
+        role.input(once_per_pick(on_mapping, 2), [table, fmt, *roles], [preview, use_btn], concurrency_limit=None,
                    api_visibility="private")
     return UploadSection(table, name, fmt, roles, use_btn, delete_btn, status, owner)
 

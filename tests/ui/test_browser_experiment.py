@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from browsing import pick_preset
 from helpers import fake_stored_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,13 +41,16 @@ def test_share_a_run_and_open_it_elsewhere(url, browser):
     expect(other.locator("#form-seed input")).to_have_value("11")
     expect(other.locator("#form-loss input").first).to_have_value(re.compile("softmax"))
     expect(other.locator("#estimate")).to_contain_text("Plan", timeout=30_000)
-    # pasted YAML with an old sentence-transformers: the Softmax trap is named
+    # pasted YAML with an old sentence-transformers, over a preset: the Softmax trap is named, the preset cleared
+    pick_preset(other, "Training helps")
     other.locator("#experiment-box").get_by_text("Load an experiment").first.click()
     box = other.locator("#experiment-text textarea")
     shared = service.experiment.to_yaml(service.experiment.of_run(run_id))  # what the page shows (the editor's
     box.fill(shared.replace("versions: {}", "versions:\n  sentence-transformers: 3.0.1"))  # text has line numbers)
     other.locator("#experiment-load").click()
     expect(other.locator("#preset-lesson")).to_contain_text("#2872", timeout=30_000)
+    expect(other.locator("#form-loss input").first).to_have_value(re.compile("softmax"))
+    expect(other.locator("#preset input").first).to_have_value("")  # the form is the experiment's, no preset's
     box.fill("lab_experiment: 1\nconfig: {loss: nope}")
     other.locator("#experiment-load").click()
     expect(other.locator(".toast-body")).to_contain_text("Unknown loss", timeout=30_000)

@@ -66,7 +66,8 @@ def _errors_shown(page) -> list[str]:
                                                  ("Training helps", "random hypothesis as the soft negative")])
 def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
     """The recipe note, the loss and its knobs, and the plan all follow the preset, with no error on the page
-    (the loss dropdown was judged against the last recipe's choices: "mnrl is not in the list of choices")."""
+    (the loss dropdown was judged against the last recipe's choices: "mnrl is not in the list of choices"); an
+    edit clears the preset's name and lesson, and picking it again restores its values."""
     from playwright.sync_api import expect
 
     page = open_train_tab(browser, url)
@@ -81,6 +82,13 @@ def test_a_preset_is_one_consistent_change(url, browser, preset, recipe_note):
     fill(page, "batch_size", "0")
     expect(page.locator("#estimate")).to_contain_text("batch_size must be between 1", timeout=15_000)
     expect(page.locator("#preset-lesson")).not_to_contain_text("Lesson")
+    expect(page.locator("#preset input").first).to_have_value("")  # nor is it the preset's any more
+    page.wait_for_timeout(1000)
+    assert _errors_shown(page) == []
+    # the same preset again: its values come back (the edit is undone) and so does its lesson
+    pick_preset(page, preset)
+    expect(page.locator("#form-batch_size input")).not_to_have_value("0", timeout=15_000)
+    expect(page.locator("#estimate")).not_to_contain_text("batch_size must be", timeout=15_000)
     page.wait_for_timeout(1000)
     assert _errors_shown(page) == []
     page.close()

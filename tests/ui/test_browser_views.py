@@ -25,6 +25,7 @@ def test_the_views_of_a_run_live_and_after_a_reload(url, browser):
     box.fill("A cat sits on the mat. | A kitten rests on a rug.")
     box.press("Tab")
     page.wait_for_timeout(1000)  # the typed pairs reach the form's value before Start reads it
+    expect(box).to_have_value("A cat sits on the mat. | A kitten rests on a rug.")  # no late answer reset it
     page.locator("#start").click()
     expect(page.locator("#view-batch .js-plotly-plot")).to_be_visible(timeout=120_000)  # while it trains, or at once
     expect(page.locator("#status")).to_contain_text("Done", timeout=240_000)

@@ -167,7 +167,11 @@ def test_a_page_load_sets_only_the_defaults_that_differ_from_the_built_form(monk
     assert out["recipe"] == "nli-3class" and out["loss"].value == "softmax"
     service.save_room_defaults({})
     # a preset still sets the whole form
-    assert not any(v == gr.skip() for v in train_form.on_preset(next(iter(service.PRESETS))))
+    whole = train_form.on_preset(next(iter(service.PRESETS)))
+    assert not any(v == gr.skip() for v in whole)
+    # no preset (an edit cleared the choice): the form stays as it is, every output skipped
+    cleared = train_form.on_preset(None)
+    assert len(cleared) == len(whole) and all(v == gr.skip() for v in cleared)
 
 
 def test_change_key_middleware_answers_its_get_and_hands_on_everything_else(manager):
