@@ -179,7 +179,8 @@ def main() -> None:
         seconds = {v: statistics.median(r["train_s"] for r in rs) for v, rs in runs.items()}
         per_rep = [lab["samples_per_s"] / plain["samples_per_s"]
                    for lab, plain in zip(runs["lab"], runs["plain"], strict=True)]
-        tokens_per_s = {v: facts["real_tokens"] * CASES[case][5] / seconds[v] for v in VARIANTS}
+        *_, epochs = CASES[case]
+        tokens_per_s = {v: facts["real_tokens"] * epochs / seconds[v] for v in VARIANTS}
         results[case] = {
             "setup": dict(zip(("model", "recipe", "loss", "samples", "lr", "epochs"), CASES[case], strict=True)),
             "reps": args.reps, "runs": runs, "facts": facts, "median_samples_per_s": median,

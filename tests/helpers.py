@@ -67,14 +67,13 @@ def _finished(status: str = "completed"):
 def child_reports(config, ctx):
     """Emits its pid, its environment's LAB_TEST_MARK, its collector's frozen objects and whether it collects,
     and three loss points, then finishes."""
+    import gc
     import os
 
     from lab.events import Log, Stage
 
     ctx.emit(Stage(name="pid", message=str(os.getpid())))
     ctx.emit(Stage(name="mark", message=os.environ.get("LAB_TEST_MARK", "")))
-    import gc
-
     ctx.emit(Stage(name="gc", message=f"{gc.get_freeze_count()} {gc.isenabled()}"))
     for step in (1, 2, 3):
         ctx.emit(Log(step=step, total_steps=3, loss=1.0 / step, lr=1e-4, epoch=step / 3, samples_per_s=10.0))

@@ -59,7 +59,7 @@ def on_preset(name: str | None = None):
     preset (the choice was cleared by an edit): the form stays as it is."""
     preset = service.PRESETS.get(name or "")
     if preset is None:
-        return [gr.skip()] * (len(FORM_KEYS) + len(knob_keys()) + len(recipe_knob_keys()) + 3)
+        return [gr.skip()] * (_whole_form_size() + 1)
     values = {**service.form_defaults(), "hub_id": "", **preset.form}
     return [*_form_updates(values), service.recipe_text(values["recipe"]), loss_text(values["loss"]),
             preset_text(name)]
@@ -111,6 +111,11 @@ def _form_updates(values: dict[str, Any], since: dict[str, Any] | None = None,
                    gr.Number(value=recipe_knob_values.get(key, service.recipe_knob_info(key)[0]),
                              visible=key in service.recipe_knobs(values["recipe"])))
     return out
+
+
+def _whole_form_size() -> int:
+    """How many outputs the whole form has: its fields and knobs (`_form_updates`), then the recipe and loss notes."""
+    return len(FORM_KEYS) + len(knob_keys()) + len(recipe_knob_keys()) + 2
 
 
 def split_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -169,7 +174,7 @@ def load_experiment(text: str):
 def load_experiment_link(request: gr.Request):
     """A page opened with `?experiment=…`: the form takes the experiment (a bad link says why, in the note)."""
     token = request.query_params.get("experiment") if request is not None else None
-    n = len(FORM_KEYS) + len(knob_keys()) + len(recipe_knob_keys()) + 2
+    n = _whole_form_size()
     if not token:
         return [gr.skip()] * (n + 1)
     try:
